@@ -1,0 +1,38 @@
+# Handoff: `make run` starts everything with a demo program; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Every package the services import, put on the virtualenv's path once (handoff.pth).
+PACKAGE_DIRS := $(CURDIR) $(CURDIR)/gateway $(addprefix $(CURDIR)/services/,identity directory referrals sharing billing notify)
+
+.PHONY: install migrate run test unit lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	printf '%s\n' $(PACKAGE_DIRS) > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/handoff.pth"
+	touch $(STAMP)
+
+migrate: install
+	$(PY) -m shared.migrations upgrade
+
+run: install
+	$(PY) -m shared.devstack
+
+test: install lint
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check --select F,E9 --exclude .venv .
+
+unit: install
+	$(PY) -m pytest -m "not integration and not system"
+
+bench: install
+	for script in $(filter-out bench/measure.py,$(wildcard bench/*.py)); do $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache

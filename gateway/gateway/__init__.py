@@ -1,0 +1,1 @@
+"""The HTTP edge: tokens, permissions, validation, routing to RPC, errors, OpenAPI."""

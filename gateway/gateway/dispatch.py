@@ -1,0 +1,211 @@
+"""From an HTTP request to one RPC and back.
+
+Order matters and is the same for every route: match the route, check the token (or the rate
+limit of a public route), check the permission, read and validate the body and the query,
+make one RPC with the caller's context, and turn the answer or the error into HTTP.
+"""
+import base64
+import json
+import logging
+import re
+import time
+import uuid
+from urllib.parse import parse_qs
+
+import eventlet
+from marshmallow import fields as ma_fields
+from nameko.exceptions import RemoteError, UnknownService
+from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound, RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from shared.auth import AUTH_CONTEXT_KEY
+from shared.errors import (
+    BadRequest, Forbidden, PayloadTooLarge, PaymentRequired, RateLimited, ServiceError, Timeout, Unauthorized,
+    Unavailable, ValidationFailed,
+)
+from shared.logs import set_request_id
+from gateway.problems import from_service_error, problem
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+JSON_TYPES = ("application/json", "application/merge-patch+json")
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+class Dispatcher:
+    def __init__(self, url_map, verifier, limiter, metrics, max_body_bytes, rpc_timeout, read_only):
+        self.url_map = url_map
+        self.verifier = verifier
+        self.read_only = read_only
+        self.limiter = limiter
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+        self.rpc_timeout = rpc_timeout
+
+    def dispatch(self, request, cluster, context_data):
+        """``cluster`` reaches services by name; ``context_data`` travels with every RPC."""
+        started = time.perf_counter()
+        request_id = request.headers.get("X-Request-ID", "")
+        if not REQUEST_ID.match(request_id):
+            request_id = uuid.uuid4().hex
+        set_request_id(request_id)
+        context_data["request_id"] = request_id
+        route_label = "unmatched"
+        try:
+            adapter = self.url_map.bind_to_environ(request.environ)
+            route, path_args = adapter.match()
+            route_label = route.path
+            response = self._handle(route, path_args, request, cluster, context_data)
+        except RouteNotFound:
+            response = problem("NOT_FOUND", "Not found", "No such route", status=404)
+        except MethodNotAllowed as exc:
+            response = problem("METHOD_NOT_ALLOWED", "Method not allowed",
+                               f"{request.method} is not allowed here", status=405,
+                               headers={"Allow": ", ".join(exc.valid_methods or [])})
+        except ServiceError as exc:
+            response = from_service_error(exc, request_id)
+        except RemoteError as exc:
+            log.error("unexpected service error", extra={"fields": {"exc_type": exc.exc_type}})
+            response = problem("INTERNAL", "Internal error", "Something went wrong on our side",
+                               request_id=request_id)
+        response.headers["X-Request-ID"] = request_id
+        elapsed = time.perf_counter() - started
+        self.metrics.observe(request.method, route_label, response.status_code, elapsed)
+        # The route's template, never the path or query: those can carry tokens and names.
+        log.info("request", extra={"fields": {"method": request.method, "route": route_label,
+                                              "status": response.status_code,
+                                              "ms": round(elapsed * 1000, 1)}})
+        return response
+
+    def _handle(self, route, path_args, request, cluster, context_data):
+        if route.public:
+            self._rate_limit(route.rate_limit or "public", request)
+        else:
+            caller = self._authenticate(request, cluster)
+            if route.permissions and not any(caller.has(p) for p in route.permissions):
+                raise Forbidden(f"Requires permission {' or '.join(route.permissions)}")
+            self._refuse_writes_of_read_only_programs(caller, route, cluster)
+            context_data[AUTH_CONTEXT_KEY] = caller.to_header()
+        kwargs = {name: str(value) for name, value in path_args.items()}
+        if route.body_format == "form":
+            kwargs["form"] = self._read_form(request)
+        elif route.body_format == "raw":
+            kwargs["body"] = self._read_text(request)
+        elif route.body is not None:
+            kwargs["payload"] = self._validated_body(route, request)
+        if route.forward_headers:
+            kwargs["headers"] = {name: request.headers.get(name) for name in route.forward_headers}
+        if route.query is not None:
+            kwargs["query"] = self._validated_query(route, request)
+        if route.public:
+            kwargs.update(self._public_caller(request))
+        result = self._call(cluster, route, kwargs)
+        return self._respond(route, result)
+
+    def _refuse_writes_of_read_only_programs(self, caller, route, cluster):
+        if not self.read_only.loaded:
+            self.read_only.load(self._call_rpc(cluster, "billing", "restricted_programs", {}))
+        if self.read_only.refuses(caller.org_id, route.method, route.path):
+            raise PaymentRequired("This program is read-only until its subscription is paid; "
+                                  "update the payment method under billing")
+
+    def _public_caller(self, request):
+        """Public routes tell the service where the request came from, for its own limits."""
+        return {"client": {"ip": request.remote_addr or "",
+                           "user_agent": request.headers.get("User-Agent", "")[:200]}}
+
+    def _rate_limit(self, bucket, request):
+        retry_after = self.limiter.check(bucket, request.remote_addr or "")
+        if retry_after is not None:
+            raise RateLimited("Too many requests; try again later", retry_after=retry_after)
+
+    def _authenticate(self, request, cluster):
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("A bearer access token is required")
+        if not self.verifier.revocations_loaded:
+            for user_id, not_before in self._call_rpc(cluster, "identity", "active_revocations", {}).items():
+                self.verifier.revoke(user_id, not_before)
+            self.verifier.revocations_loaded = True
+        return self.verifier.verify(token.strip(), lambda: self._call_rpc(cluster, "identity", "jwks", {}))
+
+    def _read_raw(self, request, limit=None):
+        limit = limit or self.max_body_bytes
+        request.max_content_length = limit
+        try:
+            return request.get_data(cache=True)
+        except RequestEntityTooLarge:
+            raise PayloadTooLarge(f"The body is larger than {limit} bytes") from None
+
+    def _read_text(self, request):
+        """The body exactly as sent, as text: a signature over it must see every byte."""
+        try:
+            return self._read_raw(request).decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("The body must be UTF-8 text") from None
+
+    def _read_form(self, request):
+        """A urlencoded body (provider callbacks) as ``{name: value}``; a repeated field keeps
+        all its values, in a list, because signatures cover every one of them."""
+        raw = self._read_raw(request)
+        if raw and request.mimetype != FORM_TYPE:
+            raise BadRequest(f"The body must be {FORM_TYPE}")
+        form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+        return {name: values[0] if len(values) == 1 else values for name, values in form.items()}
+
+    def _read_json(self, request, limit=None):
+        raw = self._read_raw(request, limit)
+        if not raw:
+            return {}
+        if request.mimetype not in JSON_TYPES:
+            raise BadRequest("The body must be application/json")
+        try:
+            return json.loads(raw)
+        except (ValueError, RecursionError):
+            raise BadRequest("The body is not valid JSON") from None
+
+    def _validated_body(self, route, request):
+        body = self._read_json(request, route.max_body_bytes)
+        errors = route.body().validate(body) if isinstance(body, dict) else {"_schema": ["Expected a JSON object"]}
+        if errors:
+            raise ValidationFailed("The request has invalid fields", errors=errors)
+        return body
+
+    def _validated_query(self, route, request):
+        schema = route.query()
+        query = {}
+        for key in request.args:
+            field = schema.fields.get(key)
+            values = request.args.getlist(key)
+            query[key] = values if isinstance(field, ma_fields.List) else values[-1]
+        errors = schema.validate(query)
+        if errors:
+            raise ValidationFailed("The query has invalid parameters", errors=errors)
+        return query
+
+    def _call(self, cluster, route, kwargs):
+        return self._call_rpc(cluster, route.service, route.rpc_method, kwargs)
+
+    def _call_rpc(self, cluster, service, method, kwargs):
+        try:
+            reply = getattr(getattr(cluster, service), method).call_async(**kwargs)
+            with eventlet.Timeout(self.rpc_timeout):
+                return reply.result()
+        except eventlet.Timeout:
+            log.warning("rpc timed out", extra={"fields": {"rpc": f"{service}.{method}"}})
+            raise Timeout(f"The {service} service did not answer in time") from None
+        except UnknownService:
+            raise Unavailable(f"The {service} service is not running") from None
+
+    def _respond(self, route, result):
+        if result is None:
+            return Response(status=202 if route.status == 202 else 204)
+        if isinstance(result, dict) and "__file__" in result:
+            file = result["__file__"]
+            return Response(base64.b64decode(file["content_b64"]), status=route.status,
+                            mimetype=file["content_type"],
+                            headers={"Content-Disposition":
+                                     f'{file.get("disposition", "attachment")}; filename="{file["filename"]}"'})
+        return Response(json.dumps(result), status=route.status, mimetype="application/json")

@@ -1,0 +1,53 @@
+"""The route table: every HTTP route, the RPC it becomes and the permission it needs.
+
+Each area lists its routes in ``gateway/routes/<area>.py``; this module turns the table into a
+werkzeug ``Map``. The permission walk in the tests and the OpenAPI document read the same
+table, so a new route is checked and documented without further work.
+"""
+from dataclasses import dataclass
+
+from werkzeug.routing import Map, Rule
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str                       # werkzeug rule, e.g. /api/v1/staff/<uuid:user_id>
+    rpc: str                        # "<service>.<method>"
+    summary: str
+    permissions: tuple = ()         # any one of these; () means any authenticated caller
+    public: bool = False            # no token; rate-limited instead
+    body: type | None = None        # marshmallow schema of the JSON body
+    body_format: str = "json"       # "form": the urlencoded body goes to the RPC as ``form``;
+                                    # "raw": the body's exact text goes as ``body`` (for signatures
+                                    # computed over the bytes, e.g. Stripe-style webhooks)
+    forward_headers: tuple = ()     # request headers the RPC receives as ``headers`` (e.g. a signature)
+    query: type | None = None       # marshmallow schema of the query string
+    response: type | None = None    # marshmallow schema of the answer (for OpenAPI)
+    status: int = 200
+    max_body_bytes: int | None = None  # this route's body limit, when not the gateway's (uploads)
+    rate_limit: str | None = None   # bucket for public routes (see ratelimit.BUCKETS)
+    tag: str = ""
+
+    @property
+    def service(self):
+        return self.rpc.split(".", 1)[0]
+
+    @property
+    def rpc_method(self):
+        return self.rpc.split(".", 1)[1]
+
+    @property
+    def name(self):
+        return f"{self.method} {self.path}"
+
+
+def build_map(routes):
+    seen = set()
+    rules = []
+    for route in routes:
+        if route.name in seen:
+            raise ValueError(f"duplicate route {route.name}")
+        seen.add(route.name)
+        rules.append(Rule(route.path, methods=[route.method], endpoint=route, strict_slashes=False))
+    return Map(rules)

@@ -1,0 +1,1 @@
+"""Billing: the program subscription and seats, and client invoicing."""

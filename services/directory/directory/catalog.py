@@ -1,0 +1,184 @@
+"""The directory's use cases: the caller's permission, the domain call, the commit, the audit
+record and the answer's shape. One function per entrypoint; each is one transaction."""
+import base64
+import uuid
+
+from sqlalchemy import select
+
+from directory import flat, hsds, hsds_package, imports, providers, schemas, settings, terms
+from directory.errors import ValidationFailed
+from directory.models import Provider
+from directory.search import SearchQuery, search_providers
+from shared import audit, permissions as p
+from shared.files import file_result
+
+PROVIDER = schemas.ProviderOut()
+PUBLIC_LIMIT = 50
+
+
+def _org(caller):
+    return uuid.UUID(caller.org_id)
+
+
+def create(session, caller, data):
+    caller.require(p.PROVIDERS_MANAGE)
+    provider = providers.create_provider(session, _org(caller), uuid.UUID(caller.user_id), data)
+    audit.record_for(session, caller, "provider.create", "provider", provider.id)
+    session.commit()
+    return PROVIDER.dump(provider)
+
+
+def get(session, caller, provider_id):
+    caller.require(p.PROVIDERS_READ, p.PROVIDERS_MANAGE)
+    return PROVIDER.dump(providers.get_provider(session, _org(caller), uuid.UUID(provider_id)))
+
+
+def update(session, caller, provider_id, data):
+    caller.require(p.PROVIDERS_MANAGE)
+    expected_version = data.pop("version", None)
+    provider = providers.update_provider(session, _org(caller), uuid.UUID(caller.user_id),
+                                         uuid.UUID(provider_id), data, expected_version)
+    audit.record_for(session, caller, "provider.update", "provider", provider.id,
+                     details={"fields": sorted(data)})
+    session.commit()
+    return PROVIDER.dump(provider)
+
+
+def delete(session, caller, provider_id):
+    caller.require(p.PROVIDERS_MANAGE)
+    providers.delete_provider(session, _org(caller), uuid.UUID(caller.user_id), uuid.UUID(provider_id))
+    audit.record_for(session, caller, "provider.delete", "provider", provider_id)
+    session.commit()
+
+
+def history(session, caller, provider_id, query):
+    caller.require(p.PROVIDERS_READ, p.PROVIDERS_MANAGE)
+    result = providers.provider_history(session, _org(caller), uuid.UUID(provider_id),
+                                        limit=query["limit"], cursor=query.get("cursor"))
+    return schemas.HistoryPage().dump(result)
+
+
+def search(session, caller, query):
+    caller.require(p.PROVIDERS_READ, p.PROVIDERS_MANAGE)
+    return schemas.SearchResult().dump(search_providers(session, _org(caller), SearchQuery(**query)))
+
+
+def snapshots(session, caller, provider_ids):
+    """What a referral list keeps of each provider at the moment it is built: the record as
+    the client will read it, labels instead of codes."""
+    caller.require(p.PROVIDERS_READ, p.PROVIDERS_MANAGE, p.REFERRALS_MANAGE)
+    org_id = _org(caller)
+    ids = [uuid.UUID(str(i)) for i in provider_ids]
+    rows = session.scalars(select(Provider).where(Provider.org_id == org_id, Provider.id.in_(ids),
+                                                  Provider.deleted_at.is_(None))).all()
+    vocabulary = terms.load_vocabulary(session, org_id)
+    return {"items": [_snapshot(row, vocabulary) for row in rows]}
+
+
+def _snapshot(provider, vocabulary):
+    def labels(taxonomy, codes):
+        return [(term.name if (term := vocabulary.get(taxonomy, code)) else code) for code in codes or ()]
+
+    location = next(iter(provider.locations or ()), {})
+    address = ", ".join(part for part in (location.get("address_1"), location.get("city"),
+                                          location.get("state"), location.get("postal_code")) if part)
+    phone = next(iter(provider.phones or ()), {}).get("number")
+    return {"id": str(provider.id), "name": provider.name, "practice_name": provider.practice_name,
+            "credentials": list(provider.credentials or ()), "phone": phone, "email": provider.email,
+            "website": provider.website, "address": address or None,
+            "specialties": labels("specialty", provider.specialties),
+            "languages": labels("language", provider.languages),
+            "insurance_plans": labels("insurance", provider.insurance_plans),
+            "telehealth": provider.telehealth, "in_person": provider.in_person,
+            "accepting_new_clients": provider.accepting_new_clients}
+
+
+def get_settings(session, caller):
+    return schemas.DirectorySettings().dump(settings.get_settings(session, _org(caller)))
+
+
+def put_settings(session, caller, data):
+    caller.require(p.SETTINGS_MANAGE)
+    result = settings.update_settings(session, _org(caller), uuid.UUID(caller.user_id), data)
+    audit.record_for(session, caller, "directory.settings_update", "directory_settings", caller.org_id)
+    session.commit()
+    return schemas.DirectorySettings().dump(result)
+
+
+def taxonomies(session, caller, query):
+    caller.require(p.PROVIDERS_READ, p.PROVIDERS_MANAGE)
+    rows = terms.list_terms(session, _org(caller), query.get("taxonomy"))
+    session.commit()  # the first listing of a new program seeds its default terms
+    return {"items": schemas.TaxonomyTermOut(many=True).dump(rows)}
+
+
+def public_search(session, slug, query):
+    directory = settings.find_public_directory(session, slug)
+    query = {**query, "limit": min(query.get("limit", 20), PUBLIC_LIMIT)}
+    result = search_providers(session, directory.org_id, SearchQuery(**query))
+    return schemas.PublicSearchResult().dump(result)
+
+
+def public_provider(session, slug, provider_id):
+    """A provider of a published directory, with where its inbound requests go (seed 004:
+    the intake coordinator and the clinician)."""
+    directory = settings.find_public_directory(session, slug)
+    provider = providers.get_provider(session, directory.org_id, uuid.UUID(provider_id))
+    recipients = [c["email"] for c in provider.contacts or () if c.get("email")]
+    if provider.email and provider.email not in recipients:
+        recipients.insert(0, provider.email)
+    return {"org_id": str(directory.org_id), "provider": schemas.PublicProvider().dump(provider),
+            "recipients": recipients}
+
+
+IMPORT = schemas.ProviderImportOut()
+
+
+def start_import(session, caller, data):
+    caller.require(p.PROVIDERS_MANAGE)
+    content = base64.b64decode(data.pop("content_b64"))
+    job = imports.start_import(session, _org(caller), uuid.UUID(caller.user_id), data, content)
+    audit.record_for(session, caller, "provider_import.create", "provider_import", job.id,
+                     details={"format": job.format, "rows": job.total_rows, "dry_run": job.dry_run})
+    session.commit()
+    return IMPORT.dump(job)
+
+
+def get_import(session, caller, import_id):
+    caller.require(p.PROVIDERS_MANAGE)
+    return IMPORT.dump(imports.get_import(session, _org(caller), uuid.UUID(import_id)))
+
+
+def import_template(caller):
+    caller.require(p.PROVIDERS_MANAGE)
+    return file_result(flat.template_csv(), "text/csv", "provider-import-template.csv")
+
+
+def run_imports(session):
+    """Apply every import waiting for a worker, batch by batch, each batch its own transaction."""
+    while (job := imports.claim_import(session)) is not None:
+        try:
+            pending = imports.records(job, terms.load_vocabulary(session, job.org_id))
+        except ValidationFailed as error:  # checked on upload, so only if the rules changed since
+            imports.fail_import(session, job.id, error.detail)
+            session.commit()
+            continue
+        while not imports.apply_batch(session, job.id, pending):
+            session.commit()
+        session.commit()
+
+
+def export(session, caller, query):
+    caller.require(p.PROVIDERS_READ, p.PROVIDERS_MANAGE)
+    org_id = _org(caller)
+    rows = session.scalars(select(Provider).where(Provider.org_id == org_id, Provider.deleted_at.is_(None))
+                           .order_by(Provider.name, Provider.id)).all()
+    audit.record_for(session, caller, "provider.export", "provider", details={"format": query["format"],
+                                                                              "rows": len(rows)})
+    session.commit()
+    if query["format"] == "csv":
+        return file_result(flat.write_csv([flat.provider_to_row(PROVIDER.dump(row)) for row in rows]),
+                           "text/csv", "providers.csv")
+    vocabulary = terms.load_vocabulary(session, org_id)
+    package = hsds_package.write_package([hsds.provider_to_hsds_service(row, vocabulary) for row in rows])
+    return file_result(package, "application/zip", "providers-hsds.zip")

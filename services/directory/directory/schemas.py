@@ -1,0 +1,426 @@
+"""Marshmallow schemas of the directory's boundary (HTTP at the gateway, RPC in the service).
+
+Only marshmallow is imported here: the gateway imports this module to validate at the
+edge and to generate OpenAPI. Unknown fields are rejected everywhere.
+"""
+import re
+
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
+
+from directory.taxonomy import TAXONOMIES
+from shared.schemas import StrictSchema
+
+CODE_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,63}$"
+US_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC "
+    "ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI".split()
+)
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+PHONE_TYPES = ("voice", "cell", "text", "fax", "video", "textphone")
+_HH_MM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use 24-hour HH:MM.")
+_NEAR = re.compile(r"^\s*(\d{5}(-\d{4})?|-?\d{1,2}(\.\d+)?\s*,\s*-?\d{1,3}(\.\d+)?)\s*$")
+
+
+def npi_check_digit_ok(npi: str) -> bool:
+    """NPI check digit: Luhn over the 9 leading digits prefixed with the card issuer code 80840."""
+    digits = [int(d) for d in "80840" + npi[:9]]
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        if position % 2 == 0:
+            digit *= 2
+            digit -= 9 if digit > 9 else 0
+        total += digit
+    return (10 - total % 10) % 10 == int(npi[9])
+
+
+def _text(description: str, max_length: int, **kwargs) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=max_length), metadata={"description": description}, **kwargs)
+
+
+def _optional_text(description: str, max_length: int) -> fields.String:
+    return fields.String(allow_none=True, validate=validate.Length(max=max_length), metadata={"description": description})
+
+
+def _optional_int(description: str, maximum: int) -> fields.Integer:
+    return fields.Integer(allow_none=True, validate=validate.Range(min=0, max=maximum), metadata={"description": description})
+
+
+class CodeList(fields.List):
+    """Taxonomy codes, as a JSON list or a comma-separated string (``?insurance=aetna,cigna``); duplicates dropped."""
+
+    def __init__(self, description: str, **kwargs):
+        super().__init__(
+            fields.String(validate=validate.Regexp(CODE_PATTERN, error="Not a valid code.")),
+            validate=validate.Length(max=50), metadata={"description": description}, **kwargs,
+        )
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        # ``?insurance=aetna,cigna`` and ``?insurance=aetna&insurance=cigna`` mean the same.
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list):
+            value = [part.strip() if isinstance(item, str) else item
+                     for item in value
+                     for part in (item.split(",") if isinstance(item, str) else [item])
+                     if not isinstance(item, str) or part.strip()]
+        return list(dict.fromkeys(super()._deserialize(value, attr, data, **kwargs)))
+
+
+class StoredDate(fields.Date):
+    """A date inside a JSONB child record, where it is kept as ISO text: loads like any date,
+    dumps the stored text as it is."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
+
+
+class License(StrictSchema):
+    type = _text("License type as issued, e.g. LICSW, LMHC, PsyD, MD.", 40, required=True)
+    number = _text("License number.", 40, required=True)
+    state = fields.String(required=True, validate=validate.OneOf(sorted(US_STATES)),
+                          metadata={"description": "Two-letter code of the issuing US state or territory."})
+    expires_on = StoredDate(allow_none=True, metadata={"description": "Expiry date (YYYY-MM-DD)."})
+    verified = fields.Boolean(load_default=False, metadata={"description": "Verified against the state board."})
+
+
+class Location(StrictSchema):
+    id = fields.UUID(metadata={"description": "Stable id of the location; generated when omitted."})
+    name = _optional_text("Name of the office or site.", 200)
+    address_1 = _optional_text("Street address.", 200)
+    address_2 = _optional_text("Suite, floor, unit.", 200)
+    city = _optional_text("City.", 100)
+    state = fields.String(allow_none=True, validate=validate.OneOf(sorted(US_STATES)),
+                          metadata={"description": "Two-letter US state code."})
+    postal_code = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{5}(-\d{4})?$"),
+                                metadata={"description": "US ZIP or ZIP+4; locates the office when no coordinates are given."})
+    latitude = fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90),
+                            metadata={"description": "WGS84 latitude."})
+    longitude = fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180),
+                             metadata={"description": "WGS84 longitude."})
+
+    @validates_schema
+    def coordinates_come_in_pairs(self, data, **kwargs):
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            raise ValidationError("Give both latitude and longitude, or neither.", "latitude")
+
+
+class Phone(StrictSchema):
+    number = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9 ().\-]{7,25}$"),
+                           metadata={"description": "Phone number, e.g. 617-555-0123."})
+    extension = fields.Integer(allow_none=True, validate=validate.Range(min=0),
+                               metadata={"description": "Extension."})
+    type = fields.String(load_default="voice", validate=validate.OneOf(PHONE_TYPES),
+                         metadata={"description": "HSDS phone type."})
+    description = _optional_text("What the number is for, e.g. intake line.", 200)
+
+
+class Contact(StrictSchema):
+    name = _text("Contact person, e.g. the intake coordinator.", 200, required=True)
+    title = _optional_text("Their role.", 200)
+    email = fields.Email(allow_none=True, metadata={"description": "Their email address."})
+    phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 ().\-]{7,25}$"),
+                          metadata={"description": "Their phone number."})
+
+
+class Schedule(StrictSchema):
+    location_id = fields.UUID(allow_none=True, metadata={"description": "Location these hours apply to; none for all."})
+    days = fields.List(fields.String(validate=validate.OneOf(WEEKDAYS)), required=True,
+                       validate=validate.Length(min=1, max=7),
+                       metadata={"description": "Weekdays as iCalendar codes (MO..SU)."})
+    opens_at = fields.String(required=True, validate=_HH_MM, metadata={"description": "Opening time, HH:MM."})
+    closes_at = fields.String(required=True, validate=_HH_MM, metadata={"description": "Closing time, HH:MM."})
+    description = _optional_text("Notes, e.g. evenings by appointment.", 500)
+
+    @validates_schema
+    def opens_before_closing(self, data, **kwargs):
+        if "opens_at" in data and "closes_at" in data and data["opens_at"] >= data["closes_at"]:
+            raise ValidationError("Must be after opens_at.", "closes_at")
+
+
+class ProviderFields(StrictSchema):
+    """The editable fields of a provider."""
+
+    kind = fields.String(validate=validate.OneOf(("individual", "agency")),
+                         metadata={"description": "An individual clinician or an agency (default individual)."})
+    name = _text("Full name of the clinician, or the agency's name.", 200, required=True)
+    practice_name = _optional_text("Practice or group the clinician works in.", 200)
+    credentials = fields.List(fields.String(validate=validate.Length(min=1, max=20)),
+                              validate=validate.Length(max=10),
+                              metadata={"description": "Credentials shown after the name, e.g. [\"LICSW\", \"PhD\"]."})
+    licenses = fields.List(fields.Nested(License), validate=validate.Length(max=10),
+                           metadata={"description": "Professional licenses."})
+    npi = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{10}$", error="An NPI has 10 digits."),
+                        metadata={"description": "National Provider Identifier; unique within the directory."})
+    description = _optional_text("About the practice, in the provider's words.", 5000)
+    specialties = CodeList("Codes of the 'specialty' taxonomy.")
+    modalities = CodeList("Codes of the 'modality' taxonomy.")
+    age_groups = CodeList("Codes of the 'age_group' taxonomy.")
+    populations = CodeList("Codes of the 'population' taxonomy.")
+    languages = CodeList("Codes of the 'language' taxonomy (ISO 639).")
+    insurance_plans = CodeList("Codes of the 'insurance' taxonomy: plans accepted.")
+    gender = _optional_text("Gender, self-described (optional).", 50)
+    telehealth = fields.Boolean(metadata={"description": "Sees clients by video or phone (default false)."})
+    in_person = fields.Boolean(metadata={"description": "Sees clients in person (default true)."})
+    accepting_new_clients = fields.Boolean(metadata={"description": "Accepting new clients (default true)."})
+    capacity = _optional_int("Open slots for new clients, when known.", 10_000)
+    waitlist_weeks = _optional_int("Typical wait before a first appointment, in weeks.", 104)
+    fee_min = _optional_int("Lowest fee per session, whole US dollars.", 100_000)
+    fee_max = _optional_int("Highest fee per session, whole US dollars.", 100_000)
+    sliding_scale = fields.Boolean(metadata={"description": "Offers a sliding scale (default false)."})
+    fees_description = _optional_text("Fees in words.", 1000)
+    email = fields.Email(allow_none=True, metadata={"description": "Public email address."})
+    website = fields.Url(allow_none=True, schemes={"http", "https"}, metadata={"description": "Website."})
+    phones = fields.List(fields.Nested(Phone), validate=validate.Length(max=10), metadata={"description": "Phones."})
+    contacts = fields.List(fields.Nested(Contact), validate=validate.Length(max=10),
+                           metadata={"description": "People to contact, e.g. the intake coordinator."})
+    locations = fields.List(fields.Nested(Location), validate=validate.Length(max=20),
+                            metadata={"description": "Offices; the first one with coordinates is used for distance."})
+    schedules = fields.List(fields.Nested(Schedule), validate=validate.Length(max=50),
+                            metadata={"description": "Opening hours."})
+    last_verified_on = fields.Date(allow_none=True, metadata={"description": "When the record was last verified."})
+
+    @validates("npi")
+    def npi_check_digit(self, value, **kwargs):
+        if value is not None and not npi_check_digit_ok(value):
+            raise ValidationError("The NPI check digit does not match.")
+
+    @validates_schema
+    def fee_range(self, data, **kwargs):
+        if data.get("fee_min") is not None and data.get("fee_max") is not None and data["fee_min"] > data["fee_max"]:
+            raise ValidationError("Must not exceed fee_max.", "fee_min")
+
+
+class ProviderCreate(ProviderFields):
+    pass
+
+
+class ProviderUpdate(ProviderFields):
+    """A partial update: only the fields sent change; null clears an optional field."""
+
+    version = fields.Integer(validate=validate.Range(min=1), metadata={
+        "description": "The version that was edited; the update is refused with a conflict if it changed since."})
+
+    def __init__(self, **kwargs):
+        # Partial by field name, so nested objects (a license, a location) are still validated whole.
+        super().__init__(partial=tuple(self._declared_fields), **kwargs)
+
+    @validates_schema
+    def something_to_change(self, data, **kwargs):
+        if not set(data) - {"version"}:
+            raise ValidationError("Nothing to change.")
+
+
+class ProviderOut(ProviderFields):
+    id = fields.UUID(dump_only=True, metadata={"description": "Provider id."})
+    version = fields.Integer(dump_only=True, metadata={"description": "Increases with every change."})
+    created_at = fields.AwareDateTime(dump_only=True, metadata={"description": "When it was added."})
+    updated_at = fields.AwareDateTime(dump_only=True, metadata={"description": "When it last changed."})
+
+
+class ProviderSearchItem(ProviderOut):
+    distance_km = fields.Float(dump_only=True, allow_none=True,
+                               metadata={"description": "Distance from `near`, in km; null without `near`."})
+
+
+class SearchQuery(StrictSchema):
+    q = fields.String(validate=validate.Length(min=1, max=200),
+                      metadata={"description": "Free text over names, specialties and description; tolerates typos."})
+    insurance = CodeList("Accepts any of these insurance plans.")
+    specialty = CodeList("Has any of these specialties.")
+    language = CodeList("Speaks any of these languages.")
+    age_group = CodeList("Serves any of these age groups.")
+    modality = CodeList("Practices any of these modalities.")
+    population = CodeList("Serves any of these populations.")
+    gender = fields.String(validate=validate.Length(min=1, max=50),
+                           metadata={"description": "Self-described gender, matched case-insensitively."})
+    telehealth = fields.Boolean(metadata={"description": "Offers telehealth (true) or not (false)."})
+    accepting_new_clients = fields.Boolean(metadata={"description": "Accepting new clients."})
+    near = fields.String(metadata={"description": "A US postcode or 'lat,lng'; results are sorted by distance from it."})
+    radius_km = fields.Float(validate=validate.Range(min=0.1, max=500),
+                             metadata={"description": "Only providers within this distance of `near` (default 40)."})
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100),
+                           metadata={"description": "Page size (default 20)."})
+    cursor = fields.String(validate=validate.Length(min=1, max=1000),
+                           metadata={"description": "`next_cursor` of the previous page."})
+    facets = fields.Boolean(load_default=True, metadata={
+        "description": "Return facet counts with the first page (default true)."})
+
+    @validates("near")
+    def near_shape(self, value, **kwargs):
+        if not _NEAR.match(value):
+            raise ValidationError("Use a US postcode or 'lat,lng'.")
+
+    @validates_schema
+    def radius_needs_near(self, data, **kwargs):
+        if "radius_km" in data and "near" not in data:
+            raise ValidationError("Only meaningful with `near`.", "radius_km")
+
+
+class SearchResult(StrictSchema):
+    items = fields.List(fields.Nested(ProviderSearchItem), metadata={"description": "This page of providers."})
+    next_cursor = fields.String(allow_none=True, metadata={"description": "Cursor of the next page; null on the last."})
+    facets = fields.Dict(
+        keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()), allow_none=True,
+        metadata={"description": "Per filter, per value: how many providers match with that value, given the other "
+                                 "filters. Only on the first page."},
+    )
+    facets_approximate = fields.Boolean(metadata={
+        "description": "True when the result is large and the facet counts are estimated from a sample."})
+
+
+class HistoryEntry(StrictSchema):
+    change_id = fields.UUID(metadata={"description": "Shared by the fields changed together."})
+    action = fields.String(metadata={"description": "created, updated or deleted."})
+    field = fields.String(metadata={"description": "Field that changed."})
+    old_value = fields.Raw(allow_none=True, metadata={"description": "Value before."})
+    new_value = fields.Raw(allow_none=True, metadata={"description": "Value after."})
+    actor_id = fields.UUID(allow_none=True, metadata={"description": "Who changed it; null for a provider's own "
+                                                                      "update or an import."})
+    changed_at = fields.AwareDateTime(metadata={"description": "When."})
+
+
+class HistoryPage(StrictSchema):
+    items = fields.List(fields.Nested(HistoryEntry), metadata={"description": "Changes, newest first."})
+    next_cursor = fields.String(allow_none=True, metadata={"description": "Cursor of the next page; null on the last."})
+
+
+class HistoryQuery(StrictSchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200),
+                           metadata={"description": "Page size (default 50)."})
+    cursor = fields.String(validate=validate.Length(min=1, max=1000),
+                           metadata={"description": "`next_cursor` of the previous page."})
+
+
+class TaxonomyTermWrite(StrictSchema):
+    name = _text("Label shown to users.", 200, required=True)
+    description = _optional_text("Longer explanation.", 1000)
+    active = fields.Boolean(load_default=True, metadata={"description": "Inactive terms stay on providers that "
+                                                                        "have them but cannot be newly assigned."})
+
+
+class TaxonomyTermOut(TaxonomyTermWrite):
+    id = fields.UUID(dump_only=True, metadata={"description": "Term id (also its HSDS id)."})
+    taxonomy = fields.String(dump_only=True, metadata={"description": "Vocabulary the term belongs to."})
+    code = fields.String(dump_only=True, metadata={"description": "Code stored on providers."})
+
+
+class DirectorySettings(StrictSchema):
+    public_slug = fields.String(
+        allow_none=True, validate=validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{1,62}[a-z0-9])$",
+                                                  error="Lowercase letters, digits and inner hyphens, 3-64 long."),
+        metadata={"description": "Name of the public directory in /public/directories/{slug}."})
+    public_directory_enabled = fields.Boolean(load_default=False, metadata={
+        "description": "Publish the directory at its public URL."})
+    insurance_filter_plans = CodeList("Insurance plans offered as search filters (empty: all).", load_default=list)
+    restrict_to_insurance_filter_plans = fields.Boolean(load_default=False, metadata={
+        "description": "Only ever show providers accepting one of insurance_filter_plans."})
+    updated_at = fields.AwareDateTime(dump_only=True, allow_none=True, metadata={"description": "Last change."})
+
+    @validates_schema
+    def public_needs_slug(self, data, **kwargs):
+        if data.get("public_directory_enabled") and not data.get("public_slug"):
+            raise ValidationError("A public directory needs a slug.", "public_slug")
+        if data.get("restrict_to_insurance_filter_plans") and not data.get("insurance_filter_plans"):
+            raise ValidationError("Choose the plans to restrict to.", "insurance_filter_plans")
+
+
+PUBLIC_PROVIDER_FIELDS = (
+    "id", "kind", "name", "practice_name", "credentials", "description", "specialties", "modalities",
+    "age_groups", "populations", "languages", "insurance_plans", "telehealth", "in_person",
+    "accepting_new_clients", "sliding_scale", "fee_min", "fee_max", "website", "phones", "locations",
+)
+
+
+class PublicProvider(ProviderOut):
+    """What anyone may see of a published directory's provider: no licences, NPI, private
+    contacts, capacity or bookkeeping."""
+
+    class Meta:
+        fields = PUBLIC_PROVIDER_FIELDS
+
+
+class PublicSearchItem(ProviderSearchItem):
+    class Meta:
+        fields = PUBLIC_PROVIDER_FIELDS + ("distance_km",)
+
+
+class PublicSearchResult(SearchResult):
+    items = fields.List(fields.Nested(PublicSearchItem), metadata={"description": "This page of providers."})
+
+
+class TaxonomyQuery(StrictSchema):
+    taxonomy = fields.String(validate=validate.OneOf([t.name for t in TAXONOMIES]),
+                             metadata={"description": "Only this vocabulary."})
+
+
+class TaxonomyList(StrictSchema):
+    items = fields.List(fields.Nested(TaxonomyTermOut), required=True)
+
+
+IMPORT_FORMATS = ("csv", "hsds_zip", "hsds_json")
+# A little over the largest upload (directory.imports.MAX_UPLOAD_BYTES) once base64-encoded.
+MAX_IMPORT_BODY_BYTES = 12 * 1024 * 1024
+
+
+class ProviderImportCreate(StrictSchema):
+    format = fields.String(required=True, validate=validate.OneOf(IMPORT_FORMATS), metadata={
+        "description": "csv (see GET /api/v1/provider-imports/template), hsds_zip (a zipped HSDS 3.0 tabular "
+                       "data package) or hsds_json (HSDS services, nested, as a list or a Page)."})
+    content_b64 = fields.String(required=True, validate=validate.Length(min=1, max=MAX_IMPORT_BODY_BYTES),
+                                metadata={"description": "The file, base64-encoded (at most 8 MiB decoded)."})
+    filename = _optional_text("The file's name, for the record.", 200)
+    mapping = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=200)),
+                          values=fields.String(validate=validate.Length(max=64)), load_default=dict,
+                          validate=validate.Length(max=100), metadata={
+                              "description": "CSV only: your header -> our column, for headers we do not know "
+                                             "(an empty column name ignores the header)."})
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "Validate and report; write nothing."})
+    on_duplicate = fields.String(load_default="skip", validate=validate.OneOf(("skip", "merge")), metadata={
+        "description": "A row matching an existing provider (same NPI, same email, or same name and address) is "
+                       "skipped, or merged into it (its non-empty fields win)."})
+
+    @validates("content_b64")
+    def is_base64(self, value, **kwargs):
+        if not re.fullmatch(r"[A-Za-z0-9+/\r\n]*={0,2}", value):
+            raise ValidationError("Not base64.")
+
+
+class ImportRowError(StrictSchema):
+    row = fields.Integer(metadata={"description": "Data row (1 = the first row after the header) or the "
+                                                 "service's position in the package."})
+    field = fields.String(metadata={"description": "Column or field."})
+    message = fields.String(metadata={"description": "What is wrong."})
+
+
+class ImportDuplicate(StrictSchema):
+    row = fields.Integer(metadata={"description": "Data row."})
+    provider_id = fields.UUID(allow_none=True, metadata={
+        "description": "The existing provider it matches; null for an earlier row of a dry run."})
+    matched_on = fields.String(metadata={"description": "npi, email, or name and address."})
+    action = fields.String(metadata={"description": "skipped or merged."})
+
+
+class ProviderImportOut(StrictSchema):
+    id = fields.UUID(metadata={"description": "Import id."})
+    format = fields.String(metadata={"description": "File format."})
+    filename = fields.String(allow_none=True, metadata={"description": "File name given."})
+    dry_run = fields.Boolean(metadata={"description": "Validated only."})
+    on_duplicate = fields.String(metadata={"description": "skip or merge."})
+    status = fields.String(metadata={"description": "pending, running, completed or failed."})
+    total_rows = fields.Integer(metadata={"description": "Providers in the file."})
+    processed_rows = fields.Integer(metadata={"description": "Rows processed so far."})
+    created_count = fields.Integer(metadata={"description": "Providers added (would be, in a dry run)."})
+    merged_count = fields.Integer(metadata={"description": "Rows merged into an existing provider."})
+    duplicate_count = fields.Integer(metadata={"description": "Rows matching an existing provider."})
+    failed_count = fields.Integer(metadata={"description": "Rows not imported because of errors."})
+    errors = fields.List(fields.Nested(ImportRowError), metadata={"description": "Row-level errors (first 1000)."})
+    duplicates = fields.List(fields.Nested(ImportDuplicate), metadata={"description": "Duplicates (first 1000)."})
+    failure = fields.String(allow_none=True, metadata={"description": "Why the whole import failed, if it did."})
+    created_at = fields.AwareDateTime(metadata={"description": "When it was uploaded."})
+    started_at = fields.AwareDateTime(allow_none=True, metadata={"description": "When processing began."})
+    finished_at = fields.AwareDateTime(allow_none=True, metadata={"description": "When it finished."})
+
+
+class ExportQuery(StrictSchema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "hsds")), metadata={
+        "description": "csv (the import template's columns) or hsds (a zipped HSDS 3.0 tabular data package)."})

@@ -1,0 +1,1 @@
+"""Identity: programs, users, roles and permissions, credentials, tokens, audit."""

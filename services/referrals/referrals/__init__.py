@@ -1,0 +1,1 @@
+"""Referrals: clients and their staff, referral lists, closed-loop referrals, inbound requests."""

@@ -1,0 +1,1 @@
+"""Sharing: partner organizations, consented shares of clients, partner contacts and review."""

@@ -1,0 +1,60 @@
+"""The whole system for system tests: every service and the gateway as processes, a real
+SMTP server (the mail catcher), the SMS provider's and payment processor's stand-ins, and an
+HTTP client for the gateway."""
+import contextlib
+
+import requests
+
+from shared.mail_catcher import MailCatcher
+from shared.processes import ProcessGroup
+from shared.testing.standins.payments_provider import PaymentsProviderStandIn
+from shared.testing.standins.sms_provider import SmsProviderStandIn
+from shared.testing.waiting import free_port
+
+SMS_FROM = "+15550000000"
+
+
+class System(ProcessGroup):
+    def __init__(self, *args, smtp=None, sms=None, payments=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.smtp = smtp
+        self.sms = sms
+        self.payments = payments
+        self.http = requests.Session()
+
+    def url(self, path):
+        return self.base_url + path
+
+    def request(self, method, path, token=None, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.request(method, self.url(path), headers=headers, timeout=30, **kwargs)
+
+    def restart(self, name):
+        self.kill(name)
+        self.start(name)
+        self.wait_ready()
+
+
+@contextlib.contextmanager
+def running_system(infra, log_dir, **environment):
+    with MailCatcher(free_port(), str(log_dir / "mail")) as smtp, SmsProviderStandIn() as sms, \
+            PaymentsProviderStandIn() as payments:
+        env = {**infra.environment(), "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
+               "SMS_API_URL": sms.url, "SMS_ACCOUNT_SID": sms.account_sid,
+               "SMS_API_KEY": sms.auth_token, "SMS_FROM": SMS_FROM, "PAYMENTS_API_URL": payments.url,
+               "PAYMENTS_API_KEY": payments.api_key, "PAYMENTS_WEBHOOK_SECRET": payments.webhook_secret,
+               "RATE_LIMIT_AUTH_PER_MINUTE": "100000", "RATE_LIMIT_PUBLIC_PER_MINUTE": "100000",
+               "RPC_TIMEOUT_SECONDS": "5", "LOGIN_THROTTLE_WINDOW_SECONDS": "4", **environment}
+        system = System(env, log_dir=str(log_dir), gateway_port=free_port(), smtp=smtp, sms=sms,
+                        payments=payments)
+        env["PUBLIC_BASE_URL"] = system.base_url
+        system.environment["PUBLIC_BASE_URL"] = system.base_url
+        payments.webhook_url = system.url("/webhooks/payments")
+        try:
+            system.start_all()
+            system.wait_ready()
+            yield system
+        finally:
+            system.stop_all()
