@@ -61,6 +61,11 @@ class Database(DependencyProvider):
     def stop(self):
         self.engine.dispose()
 
+    def kill(self):
+        # A killed container (a crash, or a test's teardown) must not keep its pooled connections
+        # open: they would count against PostgreSQL's limit until the process exits.
+        self.engine.dispose()
+
     def _relay_forever(self):
         """Publish what a crash or a broker outage left in the outbox; several instances may
         sweep at once (rows are claimed with SKIP LOCKED)."""

@@ -18,6 +18,7 @@ from billing.money import format_amount
 from billing.plans import PLANS, renewal_plan
 from billing.processor import ProcessorRefused, ProcessorUnavailable
 from shared import notifications
+from shared.errors import NotFound
 from shared.outbox import emit
 
 log = logging.getLogger(__name__)
@@ -54,12 +55,22 @@ class Collector:
         for condition, work in ((renewals, self._renew), (endings, self._end), (retries, self._retry),
                                 (grace_over, self._restrict)):
             for subscription_id in self.session.scalars(select(Subscription.id).where(condition).limit(BATCH)).all():
-                subscription = self.session.scalars(
-                    select(Subscription).where(Subscription.id == subscription_id, condition)
-                    .with_for_update(skip_locked=True)).first()
-                if subscription is not None:  # another instance has it, or it moved on
-                    work(subscription, now)
-                self.session.commit()
+                self._work_one(subscription_id, condition, work, now)
+
+    def _work_one(self, subscription_id, condition, work, now):
+        """One subscription's step in its own transaction. A step that fails is rolled back and
+        logged, and the cycle goes on: one bad subscription must not stop every program's billing."""
+        try:
+            subscription = self.session.scalars(
+                select(Subscription).where(Subscription.id == subscription_id, condition)
+                .with_for_update(skip_locked=True)).first()
+            if subscription is not None:  # another instance has it, or it moved on
+                work(subscription, now)
+            self.session.commit()
+        except Exception:  # noqa: BLE001 - isolate the failure; it is retried on the next cycle
+            self.session.rollback()
+            log.exception("billing step failed", extra={"fields": {"subscription_id": str(subscription_id),
+                                                                   "step": work.__name__}})
 
     def _renew(self, subscription, now):
         plan = renewal_plan(subscription.plan)
@@ -170,7 +181,12 @@ class Collector:
 
     def _tell_billing_contacts(self, subscription, invoice):
         """One request per person, so each email greets its reader by name."""
-        people = self.contacts_of(str(subscription.org_id))
+        try:
+            people = self.contacts_of(str(subscription.org_id))
+        except NotFound:  # the program is gone from identity: there is nobody left to tell
+            log.warning("no billing contacts for a failed payment",
+                        extra={"fields": {"subscription_id": str(subscription.id)}})
+            return
         next_attempt = subscription.next_attempt_at.date().isoformat() if subscription.next_attempt_at else ""
         for contact in people["contacts"]:
             notifications.request(self.session, subscription.org_id, "payment_failed",

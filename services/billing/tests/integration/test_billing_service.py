@@ -7,6 +7,7 @@ import time
 import uuid
 
 import pytest
+from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from billing.plans import PLANS
@@ -236,3 +237,41 @@ def test_a_canceled_subscription_ends_at_its_period_read_only_and_can_resume(bil
                                                "ON u.id = s.subscription_id WHERE u.org_id = %s", org_id)
         resumed = billing.update_subscription({"cancel_at_period_end": False})
     assert resumed["status"] == "active" and resumed["history"][0]["reason"] == "resumed"
+
+
+class IdentityAnswering:
+    """Identity's ``billing_contacts`` as a real service on the broker: one program it knows,
+    one it has never heard of, and one whose lookup breaks."""
+    name = "identity"
+    known, broken = set(), set()
+
+    @rpc
+    def billing_contacts(self, org_id):
+        if org_id in self.broken:
+            raise RuntimeError("identity is having a bad day")
+        if org_id not in self.known:
+            raise NotFound("No such program")
+        return {"program_name": "Riverside", "contacts": [{"email": "owner@riverside.example", "name": "Ola"}]}
+
+
+def test_one_failing_subscription_does_not_stop_the_billing_of_the_others(
+        billing, config, infrastructure, container_factory):
+    identity = Identity(config)
+    known, unknown, broken = identity.new_program(), identity.new_program(), identity.new_program()
+    IdentityAnswering.known, IdentityAnswering.broken = {known}, {broken}
+    container_factory(IdentityAnswering, config).start()
+    for org_id in (known, unknown, broken):
+        assert wait_until(lambda: billing_has_subscription(config, org_id), timeout=15)
+    # Renewal day comes with no card on file: each renewal fails and its contacts are looked up.
+    billing_sql(infrastructure, "UPDATE subscriptions SET current_period_end = now() - interval '1 second' "
+                                "WHERE org_id = ANY(%s::uuid[])", [broken, unknown, known])
+
+    def status(org_id):
+        return billing_sql(infrastructure, "SELECT status FROM subscriptions WHERE org_id = %s", org_id)[0][0]
+
+    assert wait_until(lambda: status(known) == "past_due" and status(unknown) == "past_due", timeout=20)
+    emails = billing_sql(infrastructure, "SELECT payload->>'org_id' FROM outbox_events "
+                                         "WHERE event_type = 'notification_requested' "
+                                         "AND payload->>'org_id' = ANY(%s)", [known, unknown, broken])
+    assert [row[0] for row in emails] == [known]  # a program identity does not know has nobody to tell
+    assert status(broken) == "trialing"  # rolled back whole, and tried again on the next cycle
