@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Every package the services import, put on the virtualenv's path once (handoff.pth).
 PACKAGE_DIRS := $(CURDIR) $(CURDIR)/gateway $(addprefix $(CURDIR)/services/,identity directory referrals sharing billing notify)
 
-.PHONY: install migrate run test unit lint bench clean
+.PHONY: install migrate run test unit lint bench reliability-report clean
 
 install: $(STAMP)
 
@@ -33,6 +33,10 @@ unit: install
 
 bench: install
 	for script in $(filter-out bench/measure.py,$(wildcard bench/*.py)); do $(PY) $$script || exit 1; done
+
+# docs/reliability.md: the fault suite's table (kills, broker and database restarts under load).
+reliability-report: install
+	$(PY) -m pytest tests/faults -q -s --reliability-report docs/reliability.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache

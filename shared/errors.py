@@ -5,6 +5,7 @@ Services raise these; nameko serialises them and, because every class is registe
 naming a remote module). The gateway turns ``code`` into an HTTP status with ``HTTP_STATUS``.
 """
 from nameko.exceptions import deserialize_to_instance
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 
 class ServiceError(Exception):
@@ -117,3 +118,13 @@ HTTP_STATUS = {
     Unavailable.code: 503,
     Timeout.code: 504,
 }
+
+
+# The database away, overloaded or restarting: the request or event was not wrong, and the same
+# work succeeds later. (SQLAlchemy wraps connection loss, "too many clients" and serialization
+# failures as OperationalError; a connection dropped mid-use as InterfaceError.)
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+
+def is_transient(exc_type):
+    return exc_type is not None and issubclass(exc_type, TRANSIENT_ERRORS)

@@ -17,13 +17,16 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import EventHandler as NamekoEventHandler
 from sqlalchemy.dialects.postgresql import insert
 
+from shared.errors import is_transient
 from shared.metrics import DEAD_LETTERED
 from shared.outbox import processed_events
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS_HEADER = "x-handoff-attempts"
+WAITS_HEADER = "x-handoff-waits"  # retries for a transient error: they spend no attempt
 DEFAULT_MAX_ATTEMPTS = 5
+MAX_RETRY_DELAY_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -88,13 +91,20 @@ class EventHandler(NamekoEventHandler):
         self.queue_consumer.ack_message(message)
 
     def _retry_or_dead_letter(self, message, exc_info):
-        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        headers = dict(message.headers or {})
         reason = exc_info[0].__name__
-        if attempts >= self.max_attempts:
-            self._dead_letter(message, attempts, reason)
-            return
-        delay = self.retry_base_seconds * (2 ** (attempts - 1)) * (0.5 + random.random() / 2)
-        headers = dict(message.headers or {}, **{ATTEMPTS_HEADER: attempts})
+        if is_transient(exc_info[0]):
+            # The database is away, not the event wrong: wait for it as long as it takes,
+            # rather than dead-letter good events during an outage.
+            attempts = int(headers.get(ATTEMPTS_HEADER, 0))
+            headers[WAITS_HEADER] = retries = int(headers.get(WAITS_HEADER, 0)) + 1
+        else:
+            headers[ATTEMPTS_HEADER] = attempts = retries = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
+            if attempts >= self.max_attempts:
+                self._dead_letter(message, attempts, reason)
+                return
+        delay = min(self.retry_base_seconds * (2 ** (retries - 1)), MAX_RETRY_DELAY_SECONDS) \
+            * (0.5 + random.random() / 2)
         self.publisher.publish(message.payload, exchange="", routing_key=self.retry_queue.name,
                                headers=headers, expiration=delay, declare=[self.retry_queue])
         log.warning("event handler failed; retry scheduled", extra={"fields": {

@@ -4,6 +4,8 @@ fixed target, for callers (the gateway) that route to every service."""
 from nameko.extensions import DependencyProvider
 from nameko.rpc import ReplyListener, Rpc as NamekoRpc, ServiceProxy
 
+from shared.errors import Unavailable, is_transient
+
 
 class ClusterRpc(DependencyProvider):
     rpc_reply_listener = ReplyListener()
@@ -34,6 +36,13 @@ class Rpc(NamekoRpc):
         data = super().unpack_message_headers(message)
         data[RPC_CALL_KEY] = message.properties.get("correlation_id")
         return data
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        if exc_info is not None and is_transient(exc_info[0]):
+            # Nothing was committed; the caller may try again (503), not report our bug (500).
+            error = Unavailable("The service's database is unavailable; try again shortly")
+            exc_info = (Unavailable, error, exc_info[2])
+        return super().handle_result(message, worker_ctx, result, exc_info)
 
 
 rpc = Rpc.decorator

@@ -141,3 +141,22 @@ def isolated_infrastructure():
 def connect(infra, service):
     """A plain psycopg2 connection to a service's test database, for assertions."""
     return psycopg2.connect(infra.database_url_of(service))
+
+
+def can_restart_servers():
+    """The local servers' own control tools are here (not so for servers in containers)."""
+    return all(shutil.which(tool) for tool in ("rabbitmqctl", "pg_ctlcluster")) and os.path.isdir("/etc/postgresql")
+
+
+def restart_broker():
+    """Stop and start RabbitMQ: every connection drops; durable queues and their persistent
+    messages stay, as after a broker node's restart."""
+    for action in ("stop_app", "start_app"):
+        subprocess.run(["rabbitmqctl", "-q", action], check=True, capture_output=True, timeout=120)
+
+
+def restart_database():
+    """Restart the local PostgreSQL cluster (fast mode: sessions are cut, as in a failover)."""
+    [version] = sorted(os.listdir("/etc/postgresql"))[-1:]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "-m", "fast"],
+                   check=True, capture_output=True, timeout=120)

@@ -8,10 +8,12 @@ import pytest
 from kombu import Connection
 from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import Column, Integer, MetaData, Table, Uuid, create_engine, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from shared import migrations, outbox
 from shared.config import service_database_url
+from shared.errors import Unavailable
 from shared.events import event_handler
 from shared.rpc import rpc
 from shared.service import ServiceBase
@@ -55,6 +57,21 @@ class Consumer(ServiceBase):
     @event_handler("outboxtest_producer", "poison", max_attempts=3)
     def on_poison(self, event):
         raise RuntimeError("this handler cannot cope")
+
+    outage_left = 0  # how many more deliveries find the database away
+
+    @event_handler("outboxtest_producer", "during_outage", max_attempts=3)
+    def on_during_outage(self, event):
+        if Consumer.outage_left > 0:
+            Consumer.outage_left -= 1
+            raise OperationalError("SELECT 1", {}, Exception("the database system is shutting down"))
+        if event.claim(self.db):
+            self.db.execute(effects.insert().values(event_id=event.event_id, value=event.data["value"]))
+        self.db.commit()
+
+    @rpc
+    def while_database_away(self):
+        raise OperationalError("SELECT 1", {}, Exception("could not connect to server"))
 
 
 @pytest.fixture
@@ -120,6 +137,7 @@ def test_a_duplicate_delivery_has_one_effect(container_factory, config):
 
 
 POISON_DEAD_QUEUE = f"evt-{Producer.name}-poison--{Consumer.name}.on_poison.dead"
+OUTAGE_QUEUE = f"evt-{Producer.name}-during_outage--{Consumer.name}.on_during_outage"
 
 
 def dead_letter_count(amqp_uri, queue):
@@ -145,6 +163,24 @@ def test_a_failing_handler_is_retried_then_dead_lettered(container_factory, conf
     dead = [r for r in caplog.records if r.getMessage() == "event dead-lettered"]
     assert len(retries) == 2 and len(dead) == 1
     assert dead[0].fields["event_id"] == body["event_id"]
+
+
+def test_an_event_waits_out_a_database_outage_longer_than_its_attempts(container_factory, config):
+    """Five failed deliveries against max_attempts=3: transient errors spend no attempt."""
+    Consumer.outage_left = 5
+    container_factory(Consumer, config).start()
+    before = dead_letter_count(config["AMQP_URI"], f"{OUTAGE_QUEUE}.dead")
+    outbox.EventPublisher(config["AMQP_URI"], Producer.name).publish(
+        "during_outage", outbox.envelope("during_outage", None, {"value": 42}))
+    assert wait_until(lambda: 42 in effect_values(config), timeout=30)
+    assert Consumer.outage_left == 0 and effect_values(config).count(42) == 1
+    assert dead_letter_count(config["AMQP_URI"], f"{OUTAGE_QUEUE}.dead") == before
+
+
+def test_a_call_that_finds_the_database_away_is_unavailable_not_a_bug(container_factory, config):
+    container_factory(Consumer, config).start()
+    with ServiceRpcProxy(Consumer.name, config) as consumer, pytest.raises(Unavailable):
+        consumer.while_database_away()
 
 
 def test_a_malformed_envelope_is_dead_lettered_at_once(container_factory, config):
