@@ -62,6 +62,10 @@ def a_contact(**changes):
             "duration_minutes": 30, "note": "Met at the housing office", **changes}
 
 
+def seats_in_use(system, program):
+    return ok(system.request("GET", "/api/v1/billing/subscription", token=program.access_token))["seats_in_use"]
+
+
 def audit_actions(system, program, count, **params):
     def enough():
         items = ok(system.request("GET", "/api/v1/audit-events", token=program.access_token,
@@ -77,9 +81,12 @@ def test_the_seed_walk_from_partner_organization_to_a_reviewed_contact(system):
     invited = ok(system.request("POST", f"/api/v1/partners/{partner['id']}/users", token=program.access_token,
                                 json={"email": user_email, "first_name": "Pat", "last_name": "Partner"}), 201)
     assert invited["role"] == "partner" and invited["linked_id"] == partner["id"]
+    seats_before = seats_in_use(system, program)
     token = emailed_link(system, user_email, "/invitations/").rsplit("/", 1)[1]
     ok(system.request("POST", f"/public/invitations/{token}/accept",
                       json={"first_name": "Pat", "last_name": "Partner", "password": PASSWORD}), 201)
+    # The partner user takes a seat of the program's subscription, like a staff member.
+    assert wait_until(lambda: seats_in_use(system, program) == seats_before + 1, timeout=15)
 
     client = a_client(system, program)
     shared = share(system, program, client["id"], partner["id"])
