@@ -15,8 +15,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Optional
+
+from shared.testing.standins.http_server import HttpStandIn
 
 SIGNATURE_HEADER = "Payments-Signature"
 DECLINED = "Your card was declined."
@@ -39,7 +41,30 @@ class Charge:
     idempotency_key: Optional[str]
 
 
-class PaymentsProviderStandIn:
+class _Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        fields = urllib.parse.parse_qs(self.rfile.read(length).decode("utf-8", "replace"), keep_blank_values=True)
+        form = {name: values[0] for name, values in fields.items()}
+        status, answer = self.server.standin.api(urllib.parse.urlsplit(self.path).path,
+                                                 self.headers.get("Authorization"),
+                                                 self.headers.get("Idempotency-Key"), form)
+        payload = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format, *args):
+        """Quiet: tests read the stand-in's state, not its access log."""
+
+
+def _error(error_type: str, code: str, message: str) -> dict:
+    return {"error": {"type": error_type, "code": code, "message": message}}
+
+
+class PaymentsProviderStandIn(HttpStandIn):
     """`POST /v1/customers`, `POST /v1/payment_methods/{id}/attach`, `POST /v1/payment_intents`.
     Bearer auth (401), unknown tokens (400 resource_missing), a replayed Idempotency-Key gives
     the first answer again and never a second charge.
@@ -49,8 +74,12 @@ class PaymentsProviderStandIn:
     Charge outcomes go to `webhook_url`, signed by this module's own implementation of the
     Stripe-style scheme, not ours, so a passing test shows the two agree."""
 
+    handler_class = _Handler
+    thread_name = "payments-standin"
+
     def __init__(self, api_key: str = "sk_test_standin", webhook_secret: str = "whsec_standin",
                  settle_after: float = 0.2):
+        super().__init__()
         self.api_key = api_key
         self.webhook_secret = webhook_secret
         self.settle_after = settle_after
@@ -63,35 +92,6 @@ class PaymentsProviderStandIn:
         self._deliveries: list = []
         self._held: Optional[list] = None
         self._changed = threading.Condition()
-        self._server: Optional[ThreadingHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
-
-    # -- lifecycle
-
-    def start(self) -> "PaymentsProviderStandIn":
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.standin = self
-        self._thread = threading.Thread(target=self._server.serve_forever, name="payments-standin", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join()
-            self._server = self._thread = None
-
-    def __enter__(self) -> "PaymentsProviderStandIn":
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     # -- what tests steer and look at
 
@@ -235,26 +235,3 @@ class PaymentsProviderStandIn:
             self._changed.notify_all()
         threading.Thread(target=self._settle, args=(intent, declined), daemon=True).start()
         return 200, intent
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        fields = urllib.parse.parse_qs(self.rfile.read(length).decode("utf-8", "replace"), keep_blank_values=True)
-        form = {name: values[0] for name, values in fields.items()}
-        status, answer = self.server.standin.api(urllib.parse.urlsplit(self.path).path,
-                                                 self.headers.get("Authorization"),
-                                                 self.headers.get("Idempotency-Key"), form)
-        payload = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format, *args):
-        """Quiet: tests read the stand-in's state, not its access log."""
-
-
-def _error(error_type: str, code: str, message: str) -> dict:
-    return {"error": {"type": error_type, "code": code, "message": message}}

@@ -15,8 +15,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Optional
+
+from shared.testing.standins.http_server import HttpStandIn
 
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 _MAX_BODY_LENGTH = 1600
@@ -40,7 +42,34 @@ class WebhookAnswer:
     body: str
 
 
-class SmsProviderStandIn:
+class _Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        fields = urllib.parse.parse_qs(self.rfile.read(length).decode("utf-8", "replace"), keep_blank_values=True)
+        form = {name: values[0] for name, values in fields.items()}
+        status, answer = self.server.standin.messages_api(
+            urllib.parse.urlsplit(self.path).path, self.headers.get("Authorization"), form
+        )
+        payload = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format, *args):
+        """Quiet: tests read the stand-in's state, not its access log."""
+
+
+def _error(code: int, message: str, status: int) -> dict:
+    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
+
+
+def _new_sid(prefix: str) -> str:
+    return prefix + secrets.token_hex(16)
+
+
+class SmsProviderStandIn(HttpStandIn):
     """Twilio's `POST /2010-04-01/Accounts/{sid}/Messages.json`, with its checks and answers:
     basic auth (401), E.164 numbers and a 1-1600 character body (400 with Twilio's error codes),
     recipients who texted STOP (400, 21610), 201 with the new message otherwise.
@@ -50,7 +79,11 @@ class SmsProviderStandIn:
     that passes shows our verification agrees with an independent one.
     """
 
+    handler_class = _Handler
+    thread_name = "sms-provider-standin"
+
     def __init__(self, account_sid: str = "AC" + "0" * 32, auth_token: str = "standin-auth-token"):
+        super().__init__()
         self.account_sid = account_sid
         self.auth_token = auth_token
         self._messages: list[ReceivedSms] = []
@@ -58,36 +91,6 @@ class SmsProviderStandIn:
         self._failures_left = 0
         self._failure_status = 503
         self._changed = threading.Condition()
-        self._server: Optional[ThreadingHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
-
-    # -- lifecycle
-
-    def start(self) -> "SmsProviderStandIn":
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.standin = self
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sms-provider-standin", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join()
-            self._server = self._thread = None
-
-    def __enter__(self) -> "SmsProviderStandIn":
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """What our settings call `api_url`."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     # -- what tests look at and steer
 
@@ -228,30 +231,3 @@ class SmsProviderStandIn:
         except (binascii.Error, UnicodeDecodeError):
             return False
         return hmac.compare_digest(f"{user}:{password}", f"{self.account_sid}:{self.auth_token}")
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        fields = urllib.parse.parse_qs(self.rfile.read(length).decode("utf-8", "replace"), keep_blank_values=True)
-        form = {name: values[0] for name, values in fields.items()}
-        status, answer = self.server.standin.messages_api(
-            urllib.parse.urlsplit(self.path).path, self.headers.get("Authorization"), form
-        )
-        payload = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format, *args):
-        """Quiet: tests read the stand-in's state, not its access log."""
-
-
-def _error(code: int, message: str, status: int) -> dict:
-    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
-
-
-def _new_sid(prefix: str) -> str:
-    return prefix + secrets.token_hex(16)
