@@ -26,12 +26,9 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()
 
 import argparse  # noqa: E402
-import datetime  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
@@ -46,6 +43,8 @@ ROOT = HERE.parent
 RESULTS = HERE / "results"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from measure import run_facts  # noqa: E402
 
 # name -> query string of GET /api/v1/providers
 QUERIES = {
@@ -224,8 +223,7 @@ def main(argv=None):
     worst_ratio = max(row["p95_ratio"] for row in search.values())
     report = {
         "benchmark": "directory_search",
-        "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        **run_facts(),
         "parameters": {"providers": args.providers, "requests_per_query": args.requests, "warmup": args.warmup,
                        "import_rows": args.import_rows, "client": "one requests.Session, sequential"},
         "search": search,

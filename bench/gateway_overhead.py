@@ -23,12 +23,10 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()  # before anything opens a socket: the load generator is green threads
 
 import argparse  # noqa: E402
-import datetime  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
-import platform  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -45,6 +43,8 @@ ROOT = HERE.parent
 RESULTS = HERE / "results"
 if str(ROOT) not in sys.path:  # works without the virtualenv's handoff.pth too
     sys.path.insert(0, str(ROOT))
+
+from measure import run_facts  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,14 +183,6 @@ def stop_baseline(processes):
         log.close()
 
 
-def git_commit():
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True, timeout=10).stdout.strip() or None
-    except OSError:
-        return None
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per target")
@@ -242,9 +234,7 @@ def main(argv=None):
     }
     report = {
         "benchmark": "gateway_overhead",
-        "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "commit": git_commit(),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        **run_facts(),
         "parameters": {"requests_per_target": args.requests, "concurrency": args.concurrency,
                        "warmup_per_target": args.warmup, "rounds": args.rounds,
                        "client": "one process, eventlet green threads, one requests.Session each"},

@@ -1,9 +1,15 @@
-"""What the benchmarks share: percentiles, arrival times in a mail catcher's folder, and the
-floor every email path is compared with (plain smtplib over one connection)."""
+"""What the benchmarks share: percentiles, arrival times in a mail catcher's folder, the
+floor every email path is compared with (plain smtplib over one connection), and the facts a
+result file records about its run."""
+import datetime
 import os
+import platform
 import smtplib
+import subprocess
 import time
 from email.message import EmailMessage
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def percentile(values, fraction):
@@ -44,3 +50,20 @@ def latency_summary(sent_at, arrived, started):
             "per_second": round(len(latencies) / elapsed, 1),
             "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
             "p99_ms": round(percentile(latencies, 0.99) * 1000, 1)}
+
+
+def git_commit():
+    """The commit checked out, ``-dirty`` when the working tree has changes beyond it."""
+    try:
+        return subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=10).stdout.strip() or None
+    except OSError:
+        return None
+
+
+def run_facts():
+    """When, on what and at which commit a benchmark ran: figures mean little without them."""
+    return {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "commit": git_commit(),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "platform": platform.platform()}}

@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE.parent))
 
-from measure import arrival_times, latency_summary, smtplib_floor  # noqa: E402
+from measure import arrival_times, latency_summary, run_facts, smtplib_floor  # noqa: E402
 
 
 def through_notify(infra, catcher, count, log_dir):
@@ -84,7 +84,8 @@ def main():
     print(f"{'smtplib floor (one connection)':<34}{floor['messages']:>6}{floor['per_second']:>9}")
     print(f"notify / floor throughput: {ratio}x")
     (RESULTS / "notify_throughput.json").write_text(json.dumps(
-        {"notify": notify, "smtplib_floor": floor, "throughput_ratio": ratio}, indent=2))
+        {"benchmark": "notify_throughput", **run_facts(), "notify": notify, "smtplib_floor": floor,
+         "throughput_ratio": ratio}, indent=2))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE.parent))
 
-from measure import arrival_times, latency_summary, smtplib_floor  # noqa: E402
+from measure import arrival_times, latency_summary, run_facts, smtplib_floor  # noqa: E402
 
 CONCURRENCY = 8
 
@@ -109,7 +109,7 @@ def main():
     print(f"{'smtplib floor (one connection)':<38}{floor['messages']:>6}{floor['per_second']:>9}")
     print(f"end-to-end / floor throughput: {ratio}x (send calls answered at {sends['send_calls_per_second']}/s)")
     (RESULTS / "referral_sends.json").write_text(json.dumps(
-        {"sends": sends, "smtplib_floor": floor, "throughput_ratio": ratio,
+        {"benchmark": "referral_sends", **run_facts(), "sends": sends, "smtplib_floor": floor, "throughput_ratio": ratio,
          "list_builds_per_second": builds_per_second}, indent=2))
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 
 from shared.config import service_database_url
 from shared import outbox
-from shared.errors import Conflict
+from shared.errors import TRANSIENT_ERRORS, Conflict
 from shared.rpc import RPC_CALL_KEY
 
 RPC_CLAIM_PENDING = "handoff.rpc.claim_pending"  # written, in the transaction being committed
@@ -37,7 +37,9 @@ def make_engine(url, **options):
         options.setdefault("pool_size", pool_size)
         options.setdefault("max_overflow", pool_size)
         options.setdefault("pool_pre_ping", True)
-    return create_engine(url, json_serializer=partial(json.dumps, default=str), **options)
+    # hide_parameters: a failed statement's error (logged with the worker's failure) must not
+    # carry its values, which are clients' names, birth dates and notes.
+    return create_engine(url, json_serializer=partial(json.dumps, default=str), hide_parameters=True, **options)
 
 
 class Database(DependencyProvider):
@@ -94,8 +96,14 @@ class Database(DependencyProvider):
 
     def worker_teardown(self, worker_ctx):
         session = self.sessions.pop(worker_ctx, None)
-        if session is not None:
+        if session is None:
+            return
+        try:
             session.close()
+        except TRANSIENT_ERRORS:
+            # The connection died under the worker (a database restart): there is nothing left to
+            # roll back, and an error raised here would stop the whole service, not one worker.
+            session.invalidate()
 
 
 def claim_rpc_call(session):

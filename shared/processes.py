@@ -28,13 +28,15 @@ class ProcessGroup:
         self.processes = {}
         self.log_files = {}
 
-    def start(self, name):
+    def start(self, name, instance=None):
+        """Start component ``name`` as the process called ``instance`` (default: ``name``)."""
+        instance = instance or name
         config, module = COMPONENTS[name]
         output = None
         if self.log_dir:
-            output = open(os.path.join(self.log_dir, f"{name}.log"), "ab")
-            self.log_files[name] = output
-        self.processes[name] = subprocess.Popen(
+            output = open(os.path.join(self.log_dir, f"{instance}.log"), "ab")
+            self.log_files[instance] = output
+        self.processes[instance] = subprocess.Popen(
             [sys.executable, "-m", "nameko", "run", "--config", config, module],
             cwd=ROOT, env=self.environment, stdout=output, stderr=subprocess.STDOUT,
             start_new_session=True)

@@ -133,11 +133,16 @@ class Dispatcher:
 
     def _read_raw(self, request, limit=None):
         limit = limit or self.max_body_bytes
-        request.max_content_length = limit
+        # A chunked body (no Content-Length) is cut at werkzeug's limit, not refused: allow one
+        # byte more, and a body that reaches it is too large.
+        request.max_content_length = limit + 1
         try:
-            return request.get_data(cache=True)
+            body = request.get_data(cache=True)
         except RequestEntityTooLarge:
-            raise PayloadTooLarge(f"The body is larger than {limit} bytes") from None
+            body = None
+        if body is None or len(body) > limit:
+            raise PayloadTooLarge(f"The body is larger than {limit} bytes")
+        return body
 
     def _read_text(self, request):
         """The body exactly as sent, as text: a signature over it must see every byte."""
@@ -163,8 +168,10 @@ class Dispatcher:
             raise BadRequest("The body must be application/json")
         try:
             return json.loads(raw)
-        except (ValueError, RecursionError):
+        except ValueError:
             raise BadRequest("The body is not valid JSON") from None
+        except RecursionError:
+            raise BadRequest("The body nests deeper than any request needs") from None
 
     def _validated_body(self, route, request):
         body = self._read_json(request, route.max_body_bytes)
@@ -204,8 +211,9 @@ class Dispatcher:
             return Response(status=202 if route.status == 202 else 204)
         if isinstance(result, dict) and "__file__" in result:
             file = result["__file__"]
+            # content_type, not mimetype: werkzeug would add a second charset to "text/csv; charset=utf-8".
             return Response(base64.b64decode(file["content_b64"]), status=route.status,
-                            mimetype=file["content_type"],
+                            content_type=file["content_type"],
                             headers={"Content-Disposition":
                                      f'{file.get("disposition", "attachment")}; filename="{file["filename"]}"'})
         return Response(json.dumps(result), status=route.status, mimetype="application/json")

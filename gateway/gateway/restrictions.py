@@ -6,6 +6,11 @@ ALLOWED_WRITE_PREFIXES = ("/api/v1/billing/", "/api/v1/auth/", "/api/v1/me")
 READ_METHODS = ("GET", "HEAD")
 
 
+def restrictable(method, route_path):
+    """Whether a read-only program is refused this route (the OpenAPI document lists 402 for it)."""
+    return method not in READ_METHODS and not route_path.startswith(ALLOWED_WRITE_PREFIXES)
+
+
 class ReadOnlyPrograms:
     def __init__(self):
         self.org_ids = set()
@@ -22,5 +27,4 @@ class ReadOnlyPrograms:
         self.org_ids.discard(org_id)
 
     def refuses(self, org_id, method, route_path):
-        return (org_id in self.org_ids and method not in READ_METHODS
-                and not route_path.startswith(ALLOWED_WRITE_PREFIXES))
+        return org_id in self.org_ids and restrictable(method, route_path)

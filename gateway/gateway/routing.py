@@ -6,7 +6,7 @@ table, so a new route is checked and documented without further work.
 """
 from dataclasses import dataclass
 
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import BaseConverter, Map, Rule
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,12 @@ class Route:
     forward_headers: tuple = ()     # request headers the RPC receives as ``headers`` (e.g. a signature)
     query: type | None = None       # marshmallow schema of the query string
     response: type | None = None    # marshmallow schema of the answer (for OpenAPI)
+    files: tuple = ()               # media types of file answers (a CSV, a PDF), beside or instead of it
     status: int = 200
     max_body_bytes: int | None = None  # this route's body limit, when not the gateway's (uploads)
     rate_limit: str | None = None   # bucket for public routes (see ratelimit.BUCKETS)
+    problems: tuple = ()            # statuses the service answers beyond those the route's shape
+                                    # implies (see openapi.problem_statuses), e.g. 401 for a bad password
     tag: str = ""
 
     @property
@@ -42,6 +45,13 @@ class Route:
         return f"{self.method} {self.path}"
 
 
+class StorableText(BaseConverter):
+    """A ``<string:...>`` segment (a slug, a link's token): one with a NUL character names no
+    record the database could hold, so it matches no route (404) rather than reaching a query."""
+
+    regex = r"[^/\x00]+"
+
+
 def build_map(routes):
     seen = set()
     rules = []
@@ -50,4 +60,4 @@ def build_map(routes):
             raise ValueError(f"duplicate route {route.name}")
         seen.add(route.name)
         rules.append(Rule(route.path, methods=[route.method], endpoint=route, strict_slashes=False))
-    return Map(rules)
+    return Map(rules, converters={"string": StorableText})

@@ -47,6 +47,23 @@ def test_openapi_covers_every_route_with_security_and_problems():
         assert "422" in operation["responses"]
 
 
+def test_openapi_lists_every_status_a_route_can_answer():
+    paths = build_spec(ROUTES)["paths"]
+
+    def statuses(method, path):
+        return set(paths[path][method]["responses"])
+
+    login = statuses("post", "/api/v1/auth/login")
+    assert {"200", "400", "401", "413", "414", "422", "429", "500", "503", "504"} <= login
+    assert not {"402", "403", "409"} & login
+    assert {"401", "402", "403", "404", "409"} <= statuses("patch", "/api/v1/providers/{provider_id}")
+    assert "404" in statuses("post", "/api/v1/organization/owner")  # the id is in the body
+    assert "402" not in statuses("put", "/api/v1/billing/payment-method")  # paying stays open
+    assert paths["/api/v1/auth/login"]["post"]["responses"]["429"]["headers"]["Retry-After"]["required"]
+    report = paths["/api/v1/reports/referrals"]["get"]["responses"]["200"]["content"]
+    assert report.keys() == {"application/json", "text/csv"}
+
+
 def test_read_only_programs_may_read_pay_and_sign_in_but_not_write():
     from gateway.restrictions import ReadOnlyPrograms
 

@@ -29,12 +29,15 @@ class RecordingCluster:
         return SimpleNamespace(payments_webhook=SimpleNamespace(call_async=call_async))
 
 
-def dispatch(body, **headers):
+def dispatch(body, streamed=False, **headers):
     dispatcher = Dispatcher(build_map([ROUTE]), TokenVerifier(), RateLimiter(), GatewayMetrics(),
                             max_body_bytes=1024, rpc_timeout=5, read_only=ReadOnlyPrograms())
     cluster = RecordingCluster()
-    request = Request(EnvironBuilder(method="POST", path="/webhooks/test", data=body, headers=headers).get_environ())
-    return dispatcher.dispatch(request, cluster, {}), cluster.calls
+    environ = EnvironBuilder(method="POST", path="/webhooks/test", data=body, headers=headers).get_environ()
+    if streamed:  # chunked, as the gateway's WSGI app passes it on: no length, the server ends the stream
+        del environ["CONTENT_LENGTH"]
+        environ["wsgi.input_terminated"] = True
+    return dispatcher.dispatch(Request(environ), cluster, {}), cluster.calls
 
 
 def test_the_service_gets_the_exact_text_and_the_signature_header():
@@ -49,6 +52,13 @@ def test_bodies_that_are_not_text_or_too_large_are_refused():
     response, calls = dispatch(b"\xff\xfe")
     assert response.status_code == 400 and not calls
     response, calls = dispatch(b"x" * 2048)
+    assert response.status_code == 413 and not calls
+
+
+def test_a_streamed_body_is_read_whole_or_refused_whole():
+    response, calls = dispatch(b"x" * 1024, streamed=True)
+    assert response.status_code == 204 and calls[0]["body"] == "x" * 1024
+    response, calls = dispatch(b"x" * 1025, streamed=True)  # not cut to the limit and passed on
     assert response.status_code == 413 and not calls
 
 

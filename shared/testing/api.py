@@ -2,6 +2,9 @@
 import uuid
 from dataclasses import dataclass
 
+import requests
+from requests.adapters import HTTPAdapter
+
 PASSWORD = "correct horse battery staple"
 
 
@@ -69,3 +72,21 @@ def emailed_link(system, address, marker):
     assert len(received) == 1, f"expected one email to {address} with {marker}, got {len(received)}"
     text = received[0].get_body(("plain",)).get_content()
     return re.search(r"https?://\S*" + re.escape(marker) + r"[A-Za-z0-9_-]+", text).group(0)
+
+
+class _FromAddress(HTTPAdapter):
+    def __init__(self, address):
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, source_address=(self.address, 0), **kwargs)
+
+
+def client_at(address):
+    """An HTTP session whose connections come from loopback ``address`` (any 127.x.y.z on
+    Linux): the gateway and the services limit per address, and a test that floods one must not
+    spend the budget of 127.0.0.1, which every other test of the run shares."""
+    session = requests.Session()
+    session.mount("http://", _FromAddress(address))
+    return session

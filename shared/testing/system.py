@@ -3,13 +3,14 @@ SMTP server (the mail catcher), the SMS provider's and payment processor's stand
 HTTP client for the gateway."""
 import contextlib
 
+import kombu
 import requests
 
 from shared.mail_catcher import MailCatcher
 from shared.processes import ProcessGroup
 from shared.testing.standins.payments_provider import PaymentsProviderStandIn
 from shared.testing.standins.sms_provider import SmsProviderStandIn
-from shared.testing.waiting import free_port
+from shared.testing.waiting import free_port, wait_until
 
 SMS_FROM = "+15550000000"
 
@@ -36,6 +37,24 @@ class System(ProcessGroup):
         self.start(name)
         self.wait_ready()
 
+    def start_replica(self, name, timeout=60):
+        """One more process of service ``name``, called ``<name>-2``, ``<name>-3``, ...: nameko
+        names its queues after the service, so the new process consumes the same RPC and event
+        queues as the first (competing consumers). Returns its process name once RabbitMQ counts
+        it among the consumers of ``rpc-<name>``."""
+        instances = 1 + sum(1 for process in self.processes if process.startswith(f"{name}-"))
+        instance = f"{name}-{instances + 1}"
+        self.start(name, instance)
+        if not wait_until(lambda: self.exited() or self.rpc_consumers(name) > instances, timeout, 0.5):
+            raise RuntimeError(f"{instance} not consuming after {timeout}s")
+        if self.exited():
+            raise RuntimeError(f"processes exited: {self.exited()}")
+        return instance
+
+    def rpc_consumers(self, name):
+        with kombu.Connection(self.environment["AMQP_URI"]) as connection:
+            return connection.default_channel.queue_declare(f"rpc-{name}", passive=True).consumer_count
+
 
 @contextlib.contextmanager
 def running_system(infra, log_dir, **environment):
@@ -46,7 +65,8 @@ def running_system(infra, log_dir, **environment):
                "SMS_API_KEY": sms.auth_token, "SMS_FROM": SMS_FROM, "PAYMENTS_API_URL": payments.url,
                "PAYMENTS_API_KEY": payments.api_key, "PAYMENTS_WEBHOOK_SECRET": payments.webhook_secret,
                "RATE_LIMIT_AUTH_PER_MINUTE": "100000", "RATE_LIMIT_PUBLIC_PER_MINUTE": "100000",
-               "RPC_TIMEOUT_SECONDS": "5", "LOGIN_THROTTLE_WINDOW_SECONDS": "4", **environment}
+               "RPC_TIMEOUT_SECONDS": "5", "LOGIN_THROTTLE_WINDOW_SECONDS": "4",
+               "PROVIDER_STALE_SWEEP_SECONDS": "1", **environment}
         system = System(env, log_dir=str(log_dir), gateway_port=free_port(), smtp=smtp, sms=sms,
                         payments=payments)
         env["PUBLIC_BASE_URL"] = system.base_url

@@ -27,6 +27,19 @@ def a_number():
     return "+1555" + str(uuid.uuid4().int)[:7]
 
 
+def finished_import(system, token, import_id, timeout=120):
+    """The client import once done, and the progress (processed rows) seen on the way."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        job = ok(system.request("GET", f"/api/v1/client-imports/{import_id}", token=token))
+        seen.append(job["processed_rows"])
+        if job["status"] in ("completed", "failed"):
+            return job, seen
+        time.sleep(0.1)
+    raise AssertionError(f"import {import_id} did not finish; progress seen: {seen[-5:]}")
+
+
 def test_a_list_of_three_goes_out_by_email_text_and_print_and_keeps_what_was_sent(system):
     program = sign_up(system)
     providers = [a_provider(system, program, name, email=f"p{i}@example.org", website="https://example.org")
@@ -168,7 +181,19 @@ def test_a_clinician_sees_only_assigned_clients_another_program_none_and_reads_a
     assert twin["possible_duplicate_ids"] == [client["id"]]
     merged = ok(system.request("POST", f"{path}/duplicates/{twin['id']}/merge", token=program.access_token))
     assert merged["possible_duplicate_ids"] == []
-    imported = ok(system.request("POST", "/api/v1/client-imports", token=program.access_token, json={
-        "csv": "First Name,Last Name,DOB\nIvy,Chen,05/06/2003\nNew,Person,\n,Missing,\n"}), 201)
-    assert (imported["created_count"], [e["row"] for e in imported["errors"]],
-            [d["row"] for d in imported["duplicates"]]) == (1, [4], [2])
+
+    refused = assert_problem(system.request("POST", "/api/v1/client-imports", token=program.access_token,
+                                            json={"csv": "Name,DOB\nIvy Chen,05/06/2003\n"}), 422)
+    assert refused["errors"] == {"csv": ["Missing column(s): first_name, last_name"]}
+    many = "".join(f"Person{number},Imported,01/02/1990\n" for number in range(1500))  # three batches
+    started = ok(system.request("POST", "/api/v1/client-imports", token=program.access_token, json={
+        "csv": "First Name,Last Name,DOB\nIvy,Chen,05/06/2003\n,Missing,\n" + many}), 202)
+    assert (started["status"], started["total_rows"], started["processed_rows"]) == ("pending", 1502, 0)
+    imported, seen = finished_import(system, program.access_token, started["id"])
+    assert (imported["status"], imported["created_count"], imported["duplicate_count"],
+            imported["failed_count"]) == ("completed", 1500, 1, 1)
+    assert any(0 < processed < 1502 for processed in seen) and seen == sorted(seen), seen
+    assert imported["errors"] == [{"row": 2, "field": "first_name", "message": "Missing data for required field."}]
+    assert [(d["row"], d["client_ids"], d["action"]) for d in imported["duplicates"]] == [
+        (1, [client["id"]], "skipped")]
+

@@ -1,8 +1,8 @@
 """Walks the route table for tenancy: for every route addressing a record by id, the owner of
 another program (who holds every staff permission; on partner-portal routes, one of its partner
-users) gets 404 for a record that exists, exactly as for a missing one. A route whose id kind
-has no factory here fails the walk, so a new route is covered by adding one line below, not a
-new test."""
+users; on case-manager-portal routes, one of its case managers' logins) gets 404 for a record
+that exists, exactly as for a missing one. A route whose id kind has no factory here fails the
+walk, so a new route is covered by adding one line below, not a new test."""
 import base64
 import re
 import time
@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from gateway.routes import ROUTES
-from shared.permissions import PARTNER_PORTAL
+from shared.permissions import CASE_MANAGER_PORTAL, PARTNER_PORTAL
 from shared.testing.api import add_staff_member, log_in, sign_up
 
 pytestmark = pytest.mark.system
@@ -54,7 +54,10 @@ def a_client(system, infrastructure, program):
 
 
 def a_client_import(system, infrastructure, program):
-    return created(system, program, "/api/v1/client-imports", {"csv": "first_name,last_name\nWalk,Imported\n"})
+    response = system.request("POST", "/api/v1/client-imports", token=program.access_token,
+                              json={"csv": "first_name,last_name\nWalk,Imported\n"})
+    assert response.status_code == 202, response.text
+    return response.json()["id"]
 
 
 def a_provider_import(system, infrastructure, program):
@@ -117,6 +120,29 @@ def a_contact(system, infrastructure, program):
     return response.json()["id"]
 
 
+def a_company(system, infrastructure, program):
+    return created(system, program, "/api/v1/companies", {"name": f"Walk Company {uuid.uuid4().hex[:6]}"})
+
+
+def a_case_manager(system, infrastructure, program):
+    return created(system, program, "/api/v1/case-managers", {
+        "company_id": a_company(system, infrastructure, program), "first_name": "Walk", "last_name": "Manager"})
+
+
+def a_case_manager_user(system, infrastructure, program):
+    case_manager_id = a_case_manager(system, infrastructure, program)
+    return case_manager_id, log_in(system, add_staff_member(infrastructure, program, "case_manager",
+                                                            linked_id=case_manager_id)[1])
+
+
+def a_case_manager_referral(system, infrastructure, program):
+    _, token = a_case_manager_user(system, infrastructure, program)
+    response = system.request("POST", "/api/v1/case-manager/referrals", token=token, json={
+        "name": "Walk Client", "email": "walk-client@example.org", "message": "Walk"})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
 # One factory per kind of id: it creates such a record in ``program`` and returns its id.
 FACTORIES = {
     "user_id": a_staff_member,
@@ -132,6 +158,9 @@ FACTORIES = {
     "partner_id": a_partner,
     "share_id": a_share,
     "contact_id": a_contact,
+    "company_id": a_company,
+    "case_manager_id": a_case_manager,
+    "case_manager_referral_id": a_case_manager_referral,
 }
 
 # Routes that refuse an empty body get a valid one, so the walk reaches the tenancy check.
@@ -143,6 +172,9 @@ BODIES = {
     "POST /api/v1/partners/<uuid:partner_id>/users": {"email": "walk-partner@example.org"},
     "POST /api/v1/clients/<uuid:client_id>/shares": {"partner_id": str(uuid.uuid4()), "consent": CONSENT},
     "POST /api/v1/partner/clients/<uuid:client_id>/contacts": CONTACT,
+    "PATCH /api/v1/companies/<uuid:company_id>": {"name": "Renamed"},
+    "POST /api/v1/companies/<uuid:company_id>/business-units": {"name": "Walk Unit"},
+    "PATCH /api/v1/case-managers/<uuid:case_manager_id>": {"first_name": "Renamed"},
 }
 
 ROUTES_WITH_IDS = [r for r in ROUTES if not r.public and ID_PARAM.search(r.path)]
@@ -168,11 +200,22 @@ def partner_token(system, infrastructure, programs):
     return a_partner_user(system, infrastructure, programs[0])[1]
 
 
+@pytest.fixture(scope="module")
+def case_manager_token(system, infrastructure, programs):
+    """Case-manager portal routes are walked by a case manager's login of the first program."""
+    return a_case_manager_user(system, infrastructure, programs[0])[1]
+
+
 @pytest.mark.parametrize("route", ROUTES_WITH_IDS, ids=lambda r: r.name)
-def test_another_programs_record_is_not_found(system, programs, records, partner_token, route):
+def test_another_programs_record_is_not_found(system, programs, records, partner_token, case_manager_token,
+                                              route):
     program, _ = programs
     path = ID_PARAM.sub(lambda m: records[m.group(1)], route.path)
-    token = partner_token if PARTNER_PORTAL in route.permissions else program.access_token
+    token = program.access_token
+    if PARTNER_PORTAL in route.permissions:
+        token = partner_token
+    elif CASE_MANAGER_PORTAL in route.permissions:
+        token = case_manager_token
     response = system.request(route.method, path, token=token, json=BODIES.get(route.name, {}))
     # A 422 here means the route needs an entry in BODIES.
     assert response.status_code == 404, f"{route.name}: {response.status_code} {response.text}"

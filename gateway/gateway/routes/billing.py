@@ -38,7 +38,7 @@ ROUTES = [
     Route("POST", "/webhooks/payments", "billing.payments_webhook",
           "Payment processor events (signed over the raw body; old or replayed events refused)",
           public=True, rate_limit="webhook", body_format="raw", forward_headers=(SIGNATURE_HEADER,),
-          status=204, tag="billing"),
+          status=204, problems=(403, 409), tag="billing"),
 ]
 
 ROUTES += [

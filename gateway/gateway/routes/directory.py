@@ -1,10 +1,35 @@
-"""External providers, search, directory settings, taxonomies and the public directory."""
+"""External providers, search, update requests, directory settings, taxonomies, the public
+directory and its HSDS 3.0 read API."""
 from directory import schemas as s
 from gateway.routing import Route
 from shared.permissions import PROVIDERS_MANAGE, PROVIDERS_READ, SETTINGS_MANAGE
 
 TAG = "directory"
 READ = (PROVIDERS_READ, PROVIDERS_MANAGE)
+
+HSDS = "/public/directories/<string:slug>/hsds"
+HSDS_TAG = "HSDS 3.0 read API"
+
+
+def _hsds(path, rpc, summary, query=None, response=s.HsdsPage):
+    return Route("GET", HSDS + path, "directory." + rpc, summary, public=True, rate_limit="public",
+                 query=query, response=response, tag=HSDS_TAG)
+
+
+# Open Referral HSDS 3.0 over a published directory (public fields only); objects as in the
+# HSDS JSON schemas, lists in HSDS's Page.
+HSDS_ROUTES = [
+    _hsds("/", "hsds_api_info", "HSDS version, profile and OpenAPI document of this API", response=s.HsdsApiInfo),
+    _hsds("/services", "hsds_services", "Services (one-to-one fields, or fully nested with full=true)",
+          query=s.HsdsServicesQuery),
+    _hsds("/services/<uuid:service_id>", "hsds_service", "A fully nested service", response=s.HsdsObject),
+    _hsds("/organizations", "hsds_organizations", "Organizations (one-to-one fields, or fully nested with full=true)",
+          query=s.HsdsOrganizationsQuery),
+    _hsds("/organizations/<uuid:organization_id>", "hsds_organization", "A fully nested organization",
+          query=s.HsdsOrganizationQuery, response=s.HsdsObject),
+    _hsds("/taxonomies", "hsds_taxonomies", "The taxonomies of the directory's terms", query=s.HsdsPageQuery),
+    _hsds("/taxonomy_terms", "hsds_taxonomy_terms", "The directory's taxonomy terms", query=s.HsdsTaxonomyTermsQuery),
+]
 
 ROUTES = [
     Route("GET", "/api/v1/providers", "directory.search_providers",
@@ -21,20 +46,35 @@ ROUTES = [
           "Remove a provider from the directory (kept, with its history)",
           permissions=(PROVIDERS_MANAGE,), status=204, tag=TAG),
     Route("GET", "/api/v1/providers/<uuid:provider_id>/history", "directory.provider_history",
-          "Every change of a provider, field by field: old, new, who, when",
-          permissions=READ, query=s.HistoryQuery, response=s.HistoryPage, tag=TAG),
+          "Every change of a provider, field by field: old, new, who (or which update request), when",
+          permissions=READ, query=s.HistoryQuery, response=s.ProviderHistoryPage, tag=TAG),
+    Route("POST", "/api/v1/providers/<uuid:provider_id>/update-requests", "directory.send_update_request",
+          "Email the provider a single-use link to review and correct their record (Idempotency-Key accepted)",
+          permissions=(PROVIDERS_MANAGE,), body=s.UpdateRequestCreate, forward_headers=("Idempotency-Key",),
+          response=s.UpdateRequestOut, status=201, tag=TAG),
+    Route("GET", "/api/v1/provider-update-requests", "directory.list_update_requests",
+          "Update requests sent, newest first, with their status (sent, completed, expired)",
+          permissions=READ, query=s.UpdateRequestQuery, response=s.UpdateRequestPage, tag=TAG),
+    Route("GET", "/public/provider-updates/<string:token>", "directory.provider_update_form",
+          "What a provider's update link shows: their record (410 once used, expired or replaced)", public=True,
+          rate_limit="public", response=s.ProviderUpdateForm, problems=(410,), tag="provider updates"),
+    Route("POST", "/public/provider-updates/<string:token>", "directory.submit_provider_update",
+          "The provider's corrections (once per link; an empty object confirms the record)", public=True,
+          rate_limit="public", body=s.ProviderCorrections, response=s.ProviderUpdateDone, problems=(410,),
+          tag="provider updates"),
     Route("POST", "/api/v1/provider-imports", "directory.start_import",
           "Bulk upload: a CSV (see the template) or an HSDS 3.0 data package, applied in the background",
           permissions=(PROVIDERS_MANAGE,), body=s.ProviderImportCreate, max_body_bytes=s.MAX_IMPORT_BODY_BYTES,
           response=s.ProviderImportOut, status=202, tag=TAG),
     Route("GET", "/api/v1/provider-imports/template", "directory.import_template",
-          "The CSV import template (our columns, one example row)", permissions=(PROVIDERS_MANAGE,), tag=TAG),
+          "The CSV import template (our columns, one example row)", permissions=(PROVIDERS_MANAGE,),
+          files=("text/csv",), tag=TAG),
     Route("GET", "/api/v1/provider-imports/<uuid:provider_import_id>", "directory.get_import",
           "An import's status, progress, row-level errors and duplicates",
           permissions=(PROVIDERS_MANAGE,), response=s.ProviderImportOut, tag=TAG),
     Route("GET", "/api/v1/provider-exports", "directory.export_providers",
           "Every provider as CSV (formula-safe) or as a zipped HSDS 3.0 data package",
-          permissions=READ, query=s.ExportQuery, tag=TAG),
+          permissions=READ, query=s.ExportQuery, files=("text/csv", "application/zip"), tag=TAG),
     Route("GET", "/api/v1/directory/settings", "directory.get_settings",
           "Public URL, public directory on or off, insurance plans that filter search",
           response=s.DirectorySettings, tag=TAG),
@@ -46,4 +86,5 @@ ROUTES = [
     Route("GET", "/public/directories/<string:slug>/providers", "directory.public_search",
           "Search a program's published directory (public fields only)", public=True,
           rate_limit="public", query=s.SearchQuery, response=s.PublicSearchResult, tag="public directory"),
+    *HSDS_ROUTES,
 ]

@@ -30,11 +30,12 @@ ROUTES = [
           "Merge a duplicate record into this client (the duplicate stays, marked merged)",
           permissions=(CLIENTS_ALL,), response=s.ClientSchema, tag="clients"),
     Route("POST", "/api/v1/client-imports", "referrals.import_clients",
-          "Import clients from CSV text; answers a row-level report of errors and duplicates",
-          permissions=CLIENTS, body=s.ClientImportCreateSchema, response=s.ClientImportSchema, status=201,
+          "Import clients from CSV text, applied in the background; poll the import for its progress and report",
+          permissions=CLIENTS, body=s.ClientImportCreateSchema, response=s.ClientImportSchema, status=202,
           tag="clients"),
     Route("GET", "/api/v1/client-imports/<uuid:import_id>", "referrals.get_client_import",
-          "An import's report", permissions=CLIENTS, response=s.ClientImportSchema, tag="clients"),
+          "An import's status, progress, row-level errors and duplicates",
+          permissions=CLIENTS, response=s.ClientImportSchema, tag="clients"),
 ]
 
 ROUTES += [
@@ -55,11 +56,12 @@ ROUTES += [
           permissions=REFERRALS, body=s.SendSchema, forward_headers=("Idempotency-Key",),
           response=s.ReferralListSchema, tag="referral lists"),
     Route("GET", LIST + "/pdf", "referrals.print_referral_list", "The list as a PDF to print",
-          permissions=REFERRALS, query=s.PrintQuerySchema, tag="referral lists"),
+          permissions=REFERRALS, query=s.PrintQuerySchema, files=("application/pdf",), tag="referral lists"),
     Route("GET", "/public/referral-lists/<string:token>", "referrals.public_referral_list",
           "The hosted list a text message links to (expiring link; the list and nothing else); "
           "an HTML page for browsers (Accept: text/html), else JSON", public=True, rate_limit="public",
-          forward_headers=("Accept",), response=s.PublicListSchema, tag="referral lists"),
+          forward_headers=("Accept",), response=s.PublicListSchema, files=("text/html",), problems=(410,),
+          tag="referral lists"),
 ]
 
 ROUTES += [
@@ -79,10 +81,11 @@ ROUTES += [
           response=s.HistorySchema, tag="referrals"),
     Route("GET", "/public/referral-responses/<string:token>", "referrals.referral_for_provider",
           "What the provider's emailed link shows, with the answers open to them", public=True,
-          rate_limit="public", response=s.ReferralForProviderSchema, tag="referrals"),
+          rate_limit="public", response=s.ReferralForProviderSchema, problems=(410,), tag="referrals"),
     Route("POST", "/public/referral-responses/<string:token>", "referrals.provider_response",
           "The provider accepts, declines or reports progress without an account", public=True,
-          rate_limit="public", body=s.ResponseSchema, response=s.ReferralForProviderSchema, tag="referrals"),
+          rate_limit="public", body=s.ResponseSchema, response=s.ReferralForProviderSchema,
+          problems=(403, 409, 410), tag="referrals"),
     Route("GET", "/api/v1/referral-settings", "referrals.get_referral_settings",
           "When staff are reminded of referrals that have not moved",
           permissions=(REFERRALS_MANAGE, SETTINGS_MANAGE), response=s.ReferralSettingsSchema, tag="referrals"),
@@ -105,5 +108,5 @@ ROUTES += [
     Route("GET", "/api/v1/reports/referrals", "referrals.referral_report",
           "Referral counts by provider, staff member, status and period; format=csv for a file",
           permissions=(REPORTS_VIEW,), query=s.ReportQuerySchema, response=s.ReferralReportSchema,
-          tag="reports"),
+          files=("text/csv",), tag="reports"),
 ]

@@ -66,10 +66,11 @@ class BillingService(ServiceBase):
         return subscriptions.update_subscription(self.db, caller, load(schemas.SubscriptionUpdateSchema(), payload))
 
     @rpc
-    def check_seat_available(self):
-        """For identity before it invites or enables a user: raises CONFLICT when every seat
-        of the plan is taken, PAYMENT_REQUIRED when the program is read-only."""
-        return subscriptions.seat_availability(self.db, self.auth.current.org_id)
+    def check_seat_available(self, kind="staff"):
+        """For identity before it invites or enables a user of ``kind``: raises CONFLICT when
+        that kind takes a seat and every seat of the plan is taken, PAYMENT_REQUIRED when the
+        program is read-only."""
+        return subscriptions.seat_availability(self.db, self.auth.current.org_id, kind)
 
     @rpc
     def restricted_programs(self):

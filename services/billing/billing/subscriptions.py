@@ -7,7 +7,7 @@ from sqlalchemy import select, tuple_
 
 from billing import dunning, seats
 from billing.models import Subscription, SubscriptionInvoice, SubscriptionStatusChange
-from billing.plans import PLANS, TRIAL_DAYS
+from billing.plans import PLANS, SEAT_KINDS, TRIAL_DAYS
 from billing.processor import ProcessorRefused, ProcessorUnavailable
 from billing.schemas import (
     SeatAvailabilitySchema, SubscriptionInvoiceSchema, SubscriptionSchema,
@@ -118,13 +118,14 @@ def _change_plan(session, caller, subscription, plan_code):
                      details={"plan": plan.code})
 
 
-def seat_availability(session, org_id):
-    """Raises when the program cannot take one more user: no seat left on its plan (409), or
-    read-only after failed payments (402)."""
+def seat_availability(session, org_id, kind="staff"):
+    """Raises when the program cannot take one more user of ``kind``: read-only after failed
+    payments (402), or no seat left on its plan (409) for a kind that takes one (case
+    managers, the program's referrers, do not)."""
     subscription = subscription_of(session, org_id)
     ensure_writable(subscription)
     in_use = seats.seats_in_use(session, subscription.org_id)
-    if in_use >= subscription.seat_limit:
+    if kind in SEAT_KINDS and in_use >= subscription.seat_limit:
         plan = PLANS[subscription.plan]
         raise Conflict(f"All {subscription.seat_limit} seats of the {plan.name} plan are in use: "
                        "upgrade the plan or deactivate a user first",

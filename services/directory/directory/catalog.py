@@ -2,11 +2,13 @@
 record and the answer's shape. One function per entrypoint; each is one transaction."""
 import base64
 import uuid
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from directory import flat, hsds, hsds_package, imports, providers, schemas, settings, terms
-from directory.errors import ValidationFailed
+from directory import (
+    flat, hsds, hsds_package, imports, program_names, providers, schemas, settings, terms, update_requests,
+)
 from directory.models import Provider
 from directory.search import SearchQuery, search_providers
 from shared import audit, permissions as p
@@ -55,7 +57,7 @@ def history(session, caller, provider_id, query):
     caller.require(p.PROVIDERS_READ, p.PROVIDERS_MANAGE)
     result = providers.provider_history(session, _org(caller), uuid.UUID(provider_id),
                                         limit=query["limit"], cursor=query.get("cursor"))
-    return schemas.HistoryPage().dump(result)
+    return schemas.ProviderHistoryPage().dump(result)
 
 
 def search(session, caller, query):
@@ -97,8 +99,10 @@ def get_settings(session, caller):
     return schemas.DirectorySettings().dump(settings.get_settings(session, _org(caller)))
 
 
-def put_settings(session, caller, data):
+def put_settings(session, caller, data, get_organization):
     caller.require(p.SETTINGS_MANAGE)
+    # The stale update requests these settings may turn on are signed with the program's name.
+    program_names.remember(session, _org(caller), get_organization()["name"])
     result = settings.update_settings(session, _org(caller), uuid.UUID(caller.user_id), data)
     audit.record_for(session, caller, "directory.settings_update", "directory_settings", caller.org_id)
     session.commit()
@@ -131,6 +135,64 @@ def public_provider(session, slug, provider_id):
             "recipients": recipients}
 
 
+UPDATE_REQUEST = schemas.UpdateRequestOut()
+
+
+def send_update_request(session, caller, provider_id, data, idempotency_key, get_organization, public_base_url):
+    caller.require(p.PROVIDERS_MANAGE)
+    org_id = _org(caller)
+    program_name = get_organization()["name"]
+    program_names.remember(session, org_id, program_name)
+    request, sent = update_requests.send(session, org_id, uuid.UUID(provider_id), uuid.UUID(caller.user_id),
+                                         data.get("email"), program_name, public_base_url,
+                                         idempotency_key=idempotency_key)
+    if sent:
+        audit.record_for(session, caller, "provider_update_request.send", "provider", provider_id,
+                         details={"update_request_id": str(request.id), "trigger": request.trigger})
+    session.commit()
+    return _update_request_out(request, session.get(Provider, request.provider_id).name)
+
+
+def list_update_requests(session, caller, query):
+    caller.require(p.PROVIDERS_READ, p.PROVIDERS_MANAGE)
+    rows, next_cursor = update_requests.list_requests(session, _org(caller), query)
+    return {"items": [_update_request_out(request, name) for request, name in rows], "next_cursor": next_cursor}
+
+
+def _update_request_out(request, provider_name):
+    """The request's columns, with its provider's name and its status now."""
+    return UPDATE_REQUEST.dump(request) | {
+        "provider_name": provider_name, "status": update_requests.status_of(request, datetime.now(timezone.utc))}
+
+
+def provider_update_form(session, token):
+    """What the provider's link shows: their record and the codes they may choose from."""
+    request = update_requests.open_request(session, token)
+    provider = providers.get_provider(session, request.org_id, request.provider_id)
+    active_terms = [term for term in terms.list_terms(session, request.org_id) if term.active]
+    return schemas.ProviderUpdateForm().dump({
+        "program_name": program_names.name_of(session, request.org_id), "expires_at": request.expires_at,
+        "provider": provider, "terms": active_terms})
+
+
+def submit_provider_update(session, token, corrections):
+    request, provider = update_requests.submit(session, token, corrections)
+    audit.record(session, request.org_id, None, "provider_update_request.complete", "provider", provider.id,
+                 details={"update_request_id": str(request.id), "fields": sorted(corrections)})
+    session.commit()
+    return schemas.ProviderUpdateDone().dump({
+        "program_name": program_names.name_of(session, request.org_id), "completed_at": request.completed_at,
+        "provider": provider})
+
+
+def send_stale_update_requests(session, public_base_url):
+    """The periodic sweep: a request to each provider whose record went stale (one batch)."""
+    for request in update_requests.send_stale(session, public_base_url):
+        audit.record(session, request.org_id, None, "provider_update_request.send", "provider", request.provider_id,
+                     details={"update_request_id": str(request.id), "trigger": request.trigger})
+    session.commit()
+
+
 IMPORT = schemas.ProviderImportOut()
 
 
@@ -155,17 +217,7 @@ def import_template(caller):
 
 
 def run_imports(session):
-    """Apply every import waiting for a worker, batch by batch, each batch its own transaction."""
-    while (job := imports.claim_import(session)) is not None:
-        try:
-            pending = imports.records(job, terms.load_vocabulary(session, job.org_id))
-        except ValidationFailed as error:  # checked on upload, so only if the rules changed since
-            imports.fail_import(session, job.id, error.detail)
-            session.commit()
-            continue
-        while not imports.apply_batch(session, job.id, pending):
-            session.commit()
-        session.commit()
+    imports.run_imports(session)
 
 
 def export(session, caller, query):

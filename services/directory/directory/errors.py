@@ -1,4 +1,4 @@
 """The directory's domain errors are the platform's: they cross RPC with stable codes."""
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.errors import Conflict, Gone, NotFound, ValidationFailed
 
-__all__ = ["Conflict", "NotFound", "ValidationFailed"]
+__all__ = ["Conflict", "Gone", "NotFound", "ValidationFailed"]

@@ -13,6 +13,7 @@ import json
 import re
 
 from directory.taxonomy import TAXONOMIES, Vocabulary
+from shared.imports import RowErrors
 
 LIST_SEPARATOR = ";"
 LIST_COLUMNS = {taxonomy.provider_field: taxonomy.name for taxonomy in TAXONOMIES}
@@ -55,12 +56,6 @@ ALIASES = {
 _TRUE, _FALSE = {"true", "yes", "y", "1", "x"}, {"false", "no", "n", "0"}
 # Cells a spreadsheet would run as a formula (OWASP's list); exports prefix them with a quote.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class RowErrors(Exception):
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(errors)
-        self.errors = errors
 
 
 def normalized_header(header: str) -> str:

@@ -40,11 +40,33 @@ def service_id(provider_id) -> str:
     return derived_id(provider_id, "service")
 
 
+def taxonomy_id(taxonomy_name: str) -> str:
+    """Id of an HSDS taxonomy of ours, by its HSDS name: the same in every program (the
+    vocabularies are; each program has its own terms)."""
+    return str(uuid.uuid5(HSDS_NAMESPACE, f"taxonomy:{taxonomy_name}"))
+
+
+def hsds_taxonomies() -> list[dict]:
+    """Our vocabularies, and the internal one, as HSDS taxonomies."""
+    taxonomies = [(TAXONOMY_PREFIX + taxonomy.name, taxonomy.title) for taxonomy in TAXONOMIES]
+    taxonomies.append((INTERNAL_TAXONOMY, "Facts about a provider that HSDS has no field for"))
+    return [{"id": taxonomy_id(name), "name": name, "description": description} for name, description in taxonomies]
+
+
 def taxonomy_term_to_hsds(term: Term) -> dict:
+    taxonomy_name = TAXONOMY_PREFIX + term.taxonomy
     return {
         "id": str(term.id), "code": term.code, "name": term.name,
-        "description": term.description or term.name, "taxonomy": TAXONOMY_PREFIX + term.taxonomy,
+        "description": term.description or term.name, "taxonomy": taxonomy_name,
+        "taxonomy_id": taxonomy_id(taxonomy_name),
     }
+
+
+def internal_term_to_hsds(field: str) -> dict:
+    """The term of the internal taxonomy that carries ``field`` (see INTERNAL_ATTRIBUTES)."""
+    label = INTERNAL_ATTRIBUTES[field][0]
+    return {"id": str(uuid.uuid5(HSDS_NAMESPACE, field)), "code": field, "name": label, "description": label,
+            "taxonomy": INTERNAL_TAXONOMY, "taxonomy_id": taxonomy_id(INTERNAL_TAXONOMY)}
 
 
 def provider_to_hsds_organization(provider) -> dict:
@@ -288,13 +310,12 @@ def _taxonomy_attributes(record: dict, sid: str, vocabulary: Vocabulary) -> list
 
 def _internal_attributes(record: dict, sid: str) -> list[dict]:
     attributes = []
-    for field, (label, _) in INTERNAL_ATTRIBUTES.items():
+    for field in INTERNAL_ATTRIBUTES:
         value = record[field]
         if value is None:
             continue
-        term = {"id": str(uuid.uuid5(HSDS_NAMESPACE, field)), "code": field, "name": label, "description": label,
-                "taxonomy": INTERNAL_TAXONOMY}
-        attributes.append(_attribute(record, sid, term, str(value).lower() if isinstance(value, bool) else str(value)))
+        attributes.append(_attribute(record, sid, internal_term_to_hsds(field),
+                                     str(value).lower() if isinstance(value, bool) else str(value)))
     return attributes
 
 

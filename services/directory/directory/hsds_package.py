@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import zipfile
+import zlib
 from collections import defaultdict
 
 from directory.errors import ValidationFailed
@@ -58,8 +59,13 @@ def read_package(content: bytes) -> list[dict]:
                 continue
             if archive.getinfo(member).file_size > MAX_TABLE_BYTES:
                 raise ValidationFailed("The data package is too large.", {"file": [f"{table}.csv is too large."]})
-            text = archive.read(member).decode("utf-8-sig")
-            tables[table] = [_cells(row) for row in csv.DictReader(io.StringIO(text))]
+            try:
+                text = archive.read(member).decode("utf-8-sig")
+                tables[table] = [_cells(row) for row in csv.DictReader(io.StringIO(text, newline=""))]
+            # A corrupt, encrypted (RuntimeError) or oddly compressed member; not UTF-8; not CSV.
+            except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, UnicodeDecodeError,
+                    csv.Error) as exc:
+                raise ValidationFailed("The data package cannot be read.", {"file": [f"{table}.csv: {exc}"]}) from None
     if "services" not in tables:
         raise ValidationFailed("Not an HSDS data package.", {"file": ["services.csv is missing."]})
     return _nest(tables)
@@ -69,7 +75,7 @@ def read_json(content: bytes) -> list[dict]:
     """Nested services from JSON: a list of services, one service, or an HSDS Page of them."""
     try:
         document = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than any HSDS document
         raise ValidationFailed("Not valid JSON.", {"file": ["Upload HSDS services as JSON."]}) from None
     if isinstance(document, dict):
         document = document.get("contents", [document]) if "contents" in document or "name" in document else None

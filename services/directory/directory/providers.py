@@ -5,17 +5,15 @@ another program's provider is NotFound, exactly like a missing one. Functions fl
 never commit: the caller's unit of work commits (together with its outbox rows).
 """
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from directory import geo, search_index, terms
 from directory.errors import Conflict, NotFound, ValidationFailed
+from directory.history import HistoryPage, Trail, changes_between, jsonable
 from directory.models import Provider, ProviderHistory
 from directory.persistence import unique_conflicts
-from shared.pagination import decode_cursor, encode_cursor, query_fingerprint
 from directory.taxonomy import TAXONOMIES, Vocabulary
 
 EDITABLE_FIELDS = (
@@ -38,6 +36,7 @@ SEARCH_DOCUMENT_FIELDS = frozenset(
     | {taxonomy.provider_field for taxonomy in TAXONOMIES if taxonomy.in_search_text}
 )
 
+HISTORY = Trail(ProviderHistory, "provider_id")
 _NPI_CONFLICT = {"uq_providers_org_npi": ("Another provider in this directory has this NPI.",
                                            {"npi": ["Already used by another provider."]})}
 
@@ -51,8 +50,8 @@ def create_provider(session: Session, org_id: uuid.UUID, actor_id: uuid.UUID | N
     provider = Provider(org_id=org_id, created_by=actor_id, updated_by=actor_id, version=1, **values)
     with unique_conflicts(session, _NPI_CONFLICT):
         session.add(provider)
-    _record_history(session, provider, actor_id, "created", {
-        field: (None, value) for field, value in _jsonable(values).items()
+    HISTORY.record(session, org_id, provider.id, actor_id, "created", {
+        field: (None, value) for field, value in jsonable(values).items()
         if field in EDITABLE_FIELDS and value not in (None, [])
     })
     if index:
@@ -76,15 +75,16 @@ def new_provider_values(data: dict) -> dict:
     return values
 
 
-def get_provider(session: Session, org_id: uuid.UUID, provider_id: uuid.UUID) -> Provider:
-    return _load(session, org_id, provider_id)
+def get_provider(session: Session, org_id: uuid.UUID, provider_id: uuid.UUID, lock: bool = False) -> Provider:
+    return _load(session, org_id, provider_id, lock=lock)
 
 
 def update_provider(
     session: Session, org_id: uuid.UUID, actor_id: uuid.UUID | None, provider_id: uuid.UUID,
-    changes: dict, expected_version: int | None = None,
+    changes: dict, expected_version: int | None = None, update_request_id: uuid.UUID | None = None,
 ) -> Provider:
-    """Apply ProviderUpdate-shaped ``changes``; records one history row per field that really changed."""
+    """Apply ProviderUpdate-shaped ``changes``; records one history row per field that really
+    changed. ``update_request_id``: the provider made the changes through that request's link."""
     provider = _load(session, org_id, provider_id, lock=True)
     if expected_version is not None and expected_version != provider.version:
         raise Conflict("The provider was changed by someone else; reload it and try again.",
@@ -93,8 +93,7 @@ def update_provider(
     values = {**current, **_normalized(_only_editable(changes))}
     _validate(session, org_id, values, current=current)
 
-    old_json, new_json = _jsonable(current), _jsonable(values)
-    changed = {field: (old_json[field], new_json[field]) for field in EDITABLE_FIELDS if old_json[field] != new_json[field]}
+    changed = changes_between(current, values, EDITABLE_FIELDS)
     if not changed:
         return provider
     with unique_conflicts(session, _NPI_CONFLICT):
@@ -104,7 +103,7 @@ def update_provider(
             provider.latitude, provider.longitude = _primary_point(values["locations"])
         provider.version += 1
         provider.updated_by = actor_id
-    _record_history(session, provider, actor_id, "updated", changed)
+    HISTORY.record(session, org_id, provider.id, actor_id, "updated", changed, update_request_id=update_request_id)
     if SEARCH_DOCUMENT_FIELDS & changed.keys():
         search_index.refresh_providers(session, org_id, [provider.id])
     return provider
@@ -116,13 +115,8 @@ def delete_provider(session: Session, org_id: uuid.UUID, actor_id: uuid.UUID | N
     provider.deleted_at, provider.deleted_by = func.now(), actor_id
     provider.version += 1
     session.flush()
-    _record_history(session, provider, actor_id, "deleted", {"deleted_at": (None, provider.deleted_at.isoformat())})
-
-
-@dataclass
-class HistoryPage:
-    items: list[ProviderHistory]
-    next_cursor: str | None
+    HISTORY.record(session, org_id, provider.id, actor_id, "deleted",
+                   {"deleted_at": (None, provider.deleted_at.isoformat())})
 
 
 def provider_history(
@@ -130,19 +124,7 @@ def provider_history(
 ) -> HistoryPage:
     """Field changes of a provider, newest first; deleted providers keep their history readable."""
     _load(session, org_id, provider_id, include_deleted=True)
-    fingerprint = query_fingerprint("history", str(provider_id))
-    statement = select(ProviderHistory).where(
-        ProviderHistory.org_id == org_id, ProviderHistory.provider_id == provider_id
-    )
-    if cursor:
-        (last_sequence,) = decode_cursor(cursor, fingerprint, key_length=1)
-        statement = statement.where(ProviderHistory.sequence < int(last_sequence))
-    rows = session.scalars(statement.order_by(ProviderHistory.sequence.desc()).limit(limit + 1)).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1].sequence], fingerprint)
-    return HistoryPage(list(rows), next_cursor)
+    return HISTORY.page(session, org_id, provider_id, limit, cursor)
 
 
 def _load(session: Session, org_id: uuid.UUID, provider_id: uuid.UUID, lock: bool = False,
@@ -169,7 +151,7 @@ def _normalized(values: dict) -> dict:
     postcode if need be, coordinates."""
     if values.get("locations") is not None:
         values["locations"] = [_complete_location(location) for location in values["locations"]]
-    return {field: [_without_nulls(item) for item in _jsonable(value)] if field in JSON_FIELDS and value is not None
+    return {field: [_without_nulls(item) for item in jsonable(value)] if field in JSON_FIELDS and value is not None
             else value for field, value in values.items()}
 
 
@@ -216,26 +198,3 @@ def _validate(session: Session, org_id: uuid.UUID, values: dict, current: dict |
         errors["schedules"] = ["location_id must be the id of one of the provider's locations."]
     if errors:
         raise ValidationFailed("The provider is not valid.", errors)
-
-
-def _record_history(session: Session, provider: Provider, actor_id: uuid.UUID | None, action: str,
-                    changes: dict[str, tuple]) -> None:
-    change_id = uuid.uuid4()
-    session.add_all(
-        ProviderHistory(org_id=provider.org_id, provider_id=provider.id, change_id=change_id, action=action,
-                        field=field, old_value=old, new_value=new, actor_id=actor_id)
-        for field, (old, new) in changes.items()
-    )
-    session.flush()
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value

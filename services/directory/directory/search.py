@@ -86,13 +86,11 @@ class SearchResult:
 
 def search_providers(session: Session, org_id: uuid.UUID, query: SearchQuery) -> SearchResult:
     settings = get_settings(session, org_id)
-    scope = [providers.c.org_id == org_id, providers.c.deleted_at.is_(None)]
-    if settings.restrict_to_insurance_filter_plans:
-        scope.append(_any_of("insurance_plans", settings.insurance_filter_plans))
+    scope = visible_providers(settings)
 
     tiers = None
     if text := (query.q or "").strip():
-        tsquery = _text_query(session, org_id, scope, text)
+        tsquery = text_query(session, org_id, scope, text)
         tiers = [providers.c[vector].op("@@")(tsquery) for vector in TIER_VECTORS]
         scope.append(tiers[-1])
     center = None
@@ -128,16 +126,27 @@ def search_providers(session: Session, org_id: uuid.UUID, query: SearchQuery) ->
     return result
 
 
-def _text_query(session: Session, org_id: uuid.UUID, scope: list, text: str):
+def visible_providers(settings) -> list:
+    """Conditions of the providers a program's searches show (``settings`` are its
+    DirectorySettings): its own, not deleted and, when it restricts the directory to its
+    insurance filter plans, accepting one of them."""
+    scope = [providers.c.org_id == settings.org_id, providers.c.deleted_at.is_(None)]
+    if settings.restrict_to_insurance_filter_plans:
+        scope.append(_any_of("insurance_plans", settings.insurance_filter_plans))
+    return scope
+
+
+def text_query(session: Session, org_id: uuid.UUID, scope: list, text: str):
     """The tsquery of ``text``; when it matches nothing, that of ``text`` with its misspelt words corrected."""
-    tsquery = _tsquery(text)
+    tsquery = web_query(text)
     if session.scalar(select(exists().where(*scope, providers.c.search_vector.op("@@")(tsquery)))):
         return tsquery
     corrected = _WORD.sub(lambda word: _closest_word(session, org_id, word.group()), text)
-    return _tsquery(corrected) if corrected != text else tsquery
+    return web_query(corrected) if corrected != text else tsquery
 
 
-def _tsquery(text: str):
+def web_query(text: str):
+    """The tsquery of what a person typed (quotes, OR and -word as in a web search), accents folded."""
     return func.websearch_to_tsquery(literal_column(f"'{TEXT_SEARCH_CONFIG}'::regconfig"), func.unaccent(text))
 
 

@@ -6,7 +6,7 @@ provider's taxonomy codes, so renaming a term re-indexes the providers that use 
 """
 import uuid
 
-from sqlalchemy import text
+from sqlalchemy import func, literal_column, text
 from sqlalchemy.orm import Session
 
 from directory.taxonomy import TAXONOMIES, TAXONOMY_BY_NAME
@@ -51,6 +51,12 @@ FROM refreshed, regexp_split_to_table(refreshed.search_text, '[^[:alnum:]]+') AS
 WHERE length(word) >= {MIN_WORD_LENGTH}
 ON CONFLICT DO NOTHING
 """
+
+
+def text_document(*parts: str | None):
+    """The tsvector of ``parts`` as SQL, accents folded: what directory.search.web_query matches."""
+    return func.to_tsvector(literal_column(f"'{TEXT_SEARCH_CONFIG}'::regconfig"),
+                            func.unaccent(" ".join(part for part in parts if part)))
 
 
 def refresh_providers(session: Session, org_id: uuid.UUID, provider_ids: list[uuid.UUID]) -> None:

@@ -1,4 +1,5 @@
-"""Per-program directory settings: public slug, public directory switch, insurance filter."""
+"""Per-program directory settings: public slug, public directory switch, insurance filter, and
+after how many days without verification a provider is asked to update their record."""
 import uuid
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ SETTINGS_DEFAULTS = {
     "public_directory_enabled": False,
     "insurance_filter_plans": [],
     "restrict_to_insurance_filter_plans": False,
+    "stale_after_days": None,
 }
 
 

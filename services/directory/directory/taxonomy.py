@@ -182,11 +182,19 @@ class Term:
 
 
 class Vocabulary:
-    """A program's terms, looked up by (taxonomy, code) or by label."""
+    """A program's terms, looked up by (taxonomy, code), by label or by id; iterates in the
+    order it was given."""
 
     def __init__(self, terms: Iterable[Term]):
         self._by_code = {(term.taxonomy, term.code): term for term in terms}
         self._by_name = {(term.taxonomy, term.name.casefold()): term for term in self._by_code.values()}
+        self._by_id = {term.id: term for term in self._by_code.values()}
+
+    def __iter__(self):
+        return iter(self._by_code.values())
+
+    def by_id(self, term_id: uuid.UUID) -> Term | None:
+        return self._by_id.get(term_id)
 
     def get(self, taxonomy: str, code: str) -> Term | None:
         return self._by_code.get((taxonomy, code))

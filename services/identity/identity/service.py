@@ -83,7 +83,7 @@ class IdentityService(ServiceBase):
     def update_staff(self, user_id, payload):
         data = load(schemas.StaffUpdateSchema(), payload)
         if data.get("enabled"):
-            self.billing.check_seat_available()
+            self.billing.check_seat_available(kind=staff.get_staff(self.db, self.auth.current, user_id)["kind"])
         return staff.update_staff(self.db, self.auth.current, user_id, data)
 
     @rpc
@@ -99,10 +99,9 @@ class IdentityService(ServiceBase):
 
     @rpc
     def invite_portal_user(self, payload):
-        self.billing.check_seat_available()
-        return invitations.invite_portal_user(self.db, self.auth.current,
-                                              load(schemas.PortalInvitationSchema(), payload),
-                                              self.config["PUBLIC_BASE_URL"])
+        data = load(schemas.PortalInvitationSchema(), payload)
+        self.billing.check_seat_available(kind=data["kind"])
+        return invitations.invite_portal_user(self.db, self.auth.current, data, self.config["PUBLIC_BASE_URL"])
 
     @rpc
     def list_invitations(self):

@@ -35,7 +35,9 @@ What notify publishes: ``message_status_changed`` (``notify.messages.report_stat
 a message whose request named a ``source_ref`` is sent, delivered or fails, with data
 ``message_id, source_ref, source_event_id, channel, status, detail``; a producer matches it to
 its record by ``source_event_id`` (or ``source_ref``) and channel. Reports may arrive out of
-order: a final status should not be moved back to "sent".
+order: a final status should not be moved back to "sent". And ``promotions_unsubscribed`` when
+someone first uses the unsubscribe link of a program's promotion, with data ``channel, address``
+(the directory clears that case manager's subscription).
 """
 from shared.config import SERVICES
 from shared.notifications import NOTIFICATION_REQUESTED

@@ -25,6 +25,7 @@ from shared.pagination import decode_cursor, page
 
 PROMOTIONAL_TEMPLATES = frozenset({"promotion"})
 MESSAGE_STATUS_CHANGED = "message_status_changed"
+PROMOTIONS_UNSUBSCRIBED = "promotions_unsubscribed"
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
 

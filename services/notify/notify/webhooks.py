@@ -7,10 +7,11 @@ from datetime import datetime, timezone
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
-from notify.messages import hash_token, report_status
+from notify.messages import PROMOTIONS_UNSUBSCRIBED, hash_token, report_status
 from notify.models import Message, OptOut, UnsubscribeToken
 from notify.sms import parse_inbound_keyword, verify_twilio_signature
 from shared.errors import Forbidden, NotFound
+from shared.outbox import emit
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +63,15 @@ def record_inbound_sms(session, form):
 
 
 def unsubscribe(session, token):
-    """One click in a promotional email: no more promotions from that program to that address."""
+    """One click in a promotional email: no more promotions from that program to that address.
+    The program hears of it (``promotions_unsubscribed``), so its own records agree."""
     link = session.get(UnsubscribeToken, hash_token(token))
     if link is None:
         raise NotFound("This link is invalid")
-    session.execute(insert(OptOut).values(channel="email", address=link.address, org_id=link.org_id,
-                                          reason="unsubscribe")
-                    .on_conflict_do_nothing(constraint="uq_opt_outs_address"))
+    opted_out = session.execute(insert(OptOut).values(channel="email", address=link.address, org_id=link.org_id,
+                                                      reason="unsubscribe")
+                                .on_conflict_do_nothing(constraint="uq_opt_outs_address")
+                                .returning(OptOut.id)).first()
+    if opted_out is not None:
+        emit(session, PROMOTIONS_UNSUBSCRIBED, link.org_id, {"channel": "email", "address": link.address})
     session.commit()

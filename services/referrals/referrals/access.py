@@ -1,12 +1,14 @@
 """Who sees which client: staff with ``clients.all`` see every client of their program, a
 clinician with ``clients.assigned`` only those assigned to them. Lists and referrals follow
 their client; a walk-in list (no client) is seen by its author and by ``clients.all``.
+A case manager's login sees only case managers' referrals: their own and their business
+unit's (``visible_to_case_manager``), none of the program's clients, lists or referrals.
 Anything outside the caller's view answers 404, exactly like a missing record."""
 import uuid
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import and_, exists, or_, select
 
-from referrals.models import Client, ClientAssignment
+from referrals.models import Client, ClientAssignment, InboundRequest
 from shared import permissions as p
 from shared.errors import NotFound
 
@@ -62,3 +64,30 @@ def get_record(session, caller, model, record_id, what, lock=False):
     if record is None:
         raise NotFound(f"No such {what}")
     return record
+
+
+def require_case_manager(caller):
+    return caller.require(p.CASE_MANAGER_PORTAL)
+
+
+def visible_to_case_manager(statement, caller, scope):
+    """Inbound requests a case manager sees: the referrals they made, and those made from their
+    business unit (seed 002: a unit's colleagues see each other's bookings). ``scope`` is the
+    directory's answer for the caller (``directory.referrer_scope``): their record, company and
+    current unit. A referral keeps the unit it was made from, so it stays with that unit."""
+    statement = statement.where(InboundRequest.org_id == uuid.UUID(caller.org_id))
+    own = InboundRequest.case_manager_id == uuid.UUID(scope["case_manager_id"])
+    if not scope.get("business_unit_id"):
+        return statement.where(own)
+    colleagues = and_(InboundRequest.company_id == uuid.UUID(scope["company_id"]),
+                      InboundRequest.business_unit_id == uuid.UUID(scope["business_unit_id"]))
+    return statement.where(or_(own, colleagues))
+
+
+def get_case_manager_referral(session, caller, scope, referral_id):
+    statement = visible_to_case_manager(
+        select(InboundRequest).where(InboundRequest.id == parse_id(referral_id, "referral")), caller, scope)
+    referral = session.scalars(statement).first()
+    if referral is None:
+        raise NotFound("No such referral")
+    return referral

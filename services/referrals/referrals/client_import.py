@@ -1,26 +1,31 @@
-"""Importing clients from CSV: each row is validated on its own and reported by line number;
-good rows are created, bad rows are listed with their field errors, and a row naming a person
-already on record (or earlier in the file) is reported as a duplicate and skipped unless asked."""
-import csv
-import io
+"""Importing clients from CSV, as a background job (shared.imports, like providers): the upload
+is checked as a whole and answered at once; a worker then creates the clients batch by batch.
+Each row is validated on its own and reported by row and field; a row naming a person already
+on record (or earlier in the file), by name and date of birth, is reported as a duplicate and
+skipped unless asked to create it. Common header spellings, US dates and phone numbers in any
+punctuation are understood."""
 import re
 import uuid
+from collections.abc import Iterator
 
-from marshmallow import ValidationError
 from sqlalchemy import select, true
 
 from referrals.access import parse_id, require_clients, sees_all
 from referrals.clients import assign_creator, duplicate_key, find_duplicates, new_client
 from referrals.models import ClientImport
 from referrals.schemas import ClientCreateSchema, ClientImportSchema
-from shared import audit
+from shared import audit, imports
 from shared.errors import NotFound, ValidationFailed
+from shared.imports import Record
 
 MAX_ROWS = 5000
+BATCH_SIZE = 500
+FILE_FIELD = "csv"  # the request field the file comes in
+NAME_COLUMNS = {"first_name", "last_name"}
 ADDRESS_COLUMNS = {"address_line1": "line1", "address_line2": "line2", "city": "city", "state": "state",
                    "postal_code": "postal_code"}
-COLUMNS = {"first_name", "last_name", "date_of_birth", "pronouns", "phone", "email", "preferred_contact",
-           "language", *ADDRESS_COLUMNS}
+COLUMNS = {*NAME_COLUMNS, "date_of_birth", "pronouns", "phone", "email", "preferred_contact", "language",
+           *ADDRESS_COLUMNS}
 ALIASES = {
     "first": "first_name", "firstname": "first_name", "given_name": "first_name",
     "last": "last_name", "lastname": "last_name", "surname": "last_name", "family_name": "last_name",
@@ -39,27 +44,19 @@ def column_name(header):
     return ALIASES.get(name, name)
 
 
-def parse(text):
-    """(columns, rows): rows as (line number, {column: value}) with blank cells left out."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ValidationFailed("The file is empty", errors={"csv": ["No header row"]}) from None
+def read_file(content: bytes) -> tuple[list[str], Iterator[tuple[int, dict]]]:
+    """(columns, rows): rows as (data row, {column: value}), unknown columns and blank cells left
+    out. The header is checked at once, the rows as they are read."""
+    header, rows = imports.read_csv(content, FILE_FIELD)
+    if not header:
+        raise ValidationFailed("The file is empty", errors={FILE_FIELD: ["No header row"]})
     columns = [column_name(h) for h in header]
-    missing = {"first_name", "last_name"} - set(columns)
+    missing = NAME_COLUMNS - set(columns)
     if missing:
         raise ValidationFailed("Required columns are missing",
-                               errors={"csv": [f"Missing column(s): {', '.join(sorted(missing))}"]})
-    rows = []
-    for cells in reader:
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(rows) == MAX_ROWS:
-            raise ValidationFailed("Too many rows", errors={"csv": [f"At most {MAX_ROWS} rows per import"]})
-        rows.append((reader.line_num, {column: cell.strip() for column, cell in zip(columns, cells)
-                                       if column in COLUMNS and cell.strip()}))
-    return columns, rows
+                               errors={FILE_FIELD: [f"Missing column(s): {', '.join(sorted(missing))}"]})
+    return columns, ((number, {column: cell.strip() for column, cell in zip(columns, cells)
+                               if column in COLUMNS and cell.strip()}) for number, cells in rows)
 
 
 def to_client_fields(row):
@@ -92,47 +89,67 @@ def normalize_phone(value):
     return "+" + digits if value.strip().startswith("+") else value
 
 
-def run_import(session, caller, data):
-    require_clients(caller)
-    columns, rows = parse(data["csv"])
-    report = ClientImport(id=uuid.uuid4(), org_id=uuid.UUID(caller.org_id), created_by=uuid.UUID(caller.user_id),
-                          total_rows=len(rows), created_count=0, errors=[], duplicates=[])
-    ignored = sorted({c for c in columns if c not in COLUMNS})
-    if ignored:
-        report.errors.append({"row": 1, "errors": {"header": [f"Column(s) ignored: {', '.join(ignored)}"]}})
-    schema = ClientCreateSchema()
-    created = []
-    for line, row in rows:
-        try:
-            fields = schema.load(to_client_fields(row))
-        except ValidationError as error:
-            report.errors.append({"row": line, "errors": error.messages})
-            continue
-        key = duplicate_key(fields["first_name"], fields["last_name"], fields.get("date_of_birth"))
-        matches = find_duplicates(session, report.org_id, key)  # earlier rows are flushed: found too
+class _ClientImports(imports.ImportKind):
+    model = ClientImport
+    row_schema = ClientCreateSchema
+    noun = "clients"
+    file_field = FILE_FIELD
+    max_rows = MAX_ROWS
+
+    def records(self, session, job):
+        _, rows = read_file(job.content)
+        return [Record(number, lambda row=row: to_client_fields(row)) for number, row in rows]
+
+    def apply_row(self, session, job, batch, record, data, report):
+        # Earlier rows are flushed by the time this one runs, so a person twice in the file is found too.
+        matches = find_duplicates(session, job.org_id, duplicate_key(
+            data["first_name"], data["last_name"], data.get("date_of_birth")))
         if matches:
-            action = "created" if data["on_duplicate"] == "create" else "skipped"
-            report.duplicates.append({"row": line, "client_ids": [str(m) for m in matches], "action": action})
+            action = "created" if job.on_duplicate == "create" else "skipped"
+            report.duplicate(record.row, action, client_ids=[str(match) for match in matches],
+                             matched_on="name and date of birth")
             if action == "skipped":
-                continue
-        client = new_client(caller, fields)
+                return
+        client = new_client(job.org_id, job.created_by, data)
         session.add(client)
         session.flush()
-        assign_creator(session, caller, client)
-        created.append(client)
-    report.created_count = len(created)
-    session.add(report)
-    audit.record_for(session, caller, "client.import", "client_import", report.id,
-                     details={"created": len(created), "rows": len(rows)})
+        if job.assign_to_creator:
+            assign_creator(session, client)
+        report.counts["created_count"] += 1
+
+
+CLIENT_IMPORTS = _ClientImports()
+
+
+def start_import(session, caller, data):
+    """The import as a pending job, its file checked as a whole; its clients are created in the
+    background (``run_imports``)."""
+    require_clients(caller)
+    content = data["csv"].encode("utf-8")
+    columns, _ = read_file(content)
+    ignored = sorted({column for column in columns if column and column not in COLUMNS})
+    header_notes = [{"row": 0, "field": "header", "message": f"Column(s) ignored: {', '.join(ignored)}"}]
+    job = ClientImport(
+        id=uuid.uuid4(), org_id=uuid.UUID(caller.org_id), created_by=uuid.UUID(caller.user_id), content=content,
+        status="pending", on_duplicate=data["on_duplicate"], assign_to_creator=not sees_all(caller),
+        errors=header_notes if ignored else [],
+    )
+    imports.start(session, CLIENT_IMPORTS, job)
+    audit.record_for(session, caller, "client.import", "client_import", job.id,
+                     details={"rows": job.total_rows, "on_duplicate": job.on_duplicate})
     session.commit()
-    return ClientImportSchema().dump(report)
+    return ClientImportSchema().dump(job)
+
+
+def run_imports(session):
+    imports.run_pending(session, CLIENT_IMPORTS, BATCH_SIZE)
 
 
 def get_import(session, caller, import_id):
     require_clients(caller)
-    report = session.scalars(select(ClientImport).where(
+    job = session.scalars(select(ClientImport).where(
         ClientImport.id == parse_id(import_id, "import"), ClientImport.org_id == uuid.UUID(caller.org_id),
         ClientImport.created_by == uuid.UUID(caller.user_id) if not sees_all(caller) else true())).first()
-    if report is None:
+    if job is None:
         raise NotFound("No such import")
-    return ClientImportSchema().dump(report)
+    return ClientImportSchema().dump(job)

@@ -42,8 +42,8 @@ def find_duplicates(session, org_id, key, exclude_id=None):
     return list(session.scalars(statement.order_by(Client.created_at)))
 
 
-def new_client(caller, data):
-    client = Client(id=uuid.uuid4(), org_id=uuid.UUID(caller.org_id), created_by=uuid.UUID(caller.user_id),
+def new_client(org_id, created_by, data):
+    client = Client(id=uuid.uuid4(), org_id=org_id, created_by=created_by,
                     preferred_contact="email", language="en", address={}, status="active")
     _apply(client, data)
     return client
@@ -59,19 +59,19 @@ def create_client(session, caller, data):
     """A clinician who may only see assigned clients is assigned the client they create, or it
     would vanish from their view at once."""
     require_clients(caller)
-    client = new_client(caller, data)
+    client = new_client(uuid.UUID(caller.org_id), uuid.UUID(caller.user_id), data)
     session.add(client)
     session.flush()
-    assign_creator(session, caller, client)
+    if not sees_all(caller):
+        assign_creator(session, client)
     audit.record_for(session, caller, "client.create", "client", client.id)
     session.commit()
     return present_one(session, client)
 
 
-def assign_creator(session, caller, client):
-    if not sees_all(caller):
-        session.add(ClientAssignment(client_id=client.id, user_id=uuid.UUID(caller.user_id),
-                                     org_id=client.org_id, assigned_by=uuid.UUID(caller.user_id)))
+def assign_creator(session, client):
+    session.add(ClientAssignment(client_id=client.id, user_id=client.created_by, org_id=client.org_id,
+                                 assigned_by=client.created_by))
 
 
 def get(session, caller, client_id):

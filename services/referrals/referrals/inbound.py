@@ -9,7 +9,11 @@ Spam is kept out three ways, none of which needs a third party:
   request sent sooner than ``min_seconds`` after it (a script), later than a day, or for
   another provider is refused;
 - rate limits: the gateway's per-address limit on public routes, and here at most
-  ``PER_SENDER_PER_HOUR`` stored requests per address (kept only as a keyed hash)."""
+  ``PER_SENDER_PER_HOUR`` stored requests per address (kept only as a keyed hash).
+
+A case manager with a login refers people to the program the same way, without the spam
+guards: the request records who referred, from which company and business unit, and the
+case manager sees their own and their unit's referrals (referrals.access)."""
 import hashlib
 import hmac
 import logging
@@ -21,9 +25,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select, tuple_
 
 from referrals import events, programs
-from referrals.access import parse_id
+from referrals.access import get_case_manager_referral, parse_id, require_case_manager, visible_to_case_manager
 from referrals.models import InboundRequest
-from referrals.schemas import InboundRequestSchema
+from referrals.schemas import CaseManagerReferralSchema, InboundRequestSchema
 from shared import audit, notifications, permissions as p
 from shared.errors import RateLimited, ValidationFailed
 from shared.outbox import emit
@@ -108,8 +112,17 @@ def _limit_sender(session, sender):
 def list_requests(session, caller, query):
     caller.require(p.REFERRALS_MANAGE)
     statement = select(InboundRequest).where(InboundRequest.org_id == uuid.UUID(caller.org_id))
-    if query.get("provider_id"):
-        statement = statement.where(InboundRequest.provider_id == query["provider_id"])
+    for name in ("provider_id", "case_manager_id"):
+        if query.get(name):
+            statement = statement.where(getattr(InboundRequest, name) == query[name])
+    if query.get("source"):
+        from_case_managers = InboundRequest.case_manager_id.is_not(None)
+        statement = statement.where(from_case_managers if query["source"] == "case_manager" else ~from_case_managers)
+    return _audited_page(session, caller, statement, query, InboundRequestSchema)
+
+
+def _audited_page(session, caller, statement, query, schema):
+    """A page of ``statement``'s requests, newest first; the read is audited (ids only)."""
     after = decode_cursor(query.get("cursor"), key_length=2)
     if after:
         statement = statement.where(tuple_(InboundRequest.created_at, InboundRequest.id)
@@ -121,4 +134,46 @@ def list_requests(session, caller, query):
         audit.record_for(session, caller, "inbound_request.list", "inbound_request",
                          details={"inbound_request_ids": [str(r.id) for r in items]})
     session.commit()
-    return {"items": InboundRequestSchema(many=True).dump(items), "next_cursor": next_cursor}
+    return {"items": schema(many=True).dump(items), "next_cursor": next_cursor}
+
+
+# A case manager's login. ``referrer_scope`` is ``directory.referrer_scope`` on their behalf.
+
+def _case_manager_scope(caller, referrer_scope):
+    require_case_manager(caller)
+    return referrer_scope()
+
+
+def refer_as_case_manager(session, caller, data, referrer_scope):
+    """A case manager refers someone to the program; staff find it among the inbound requests,
+    and the directory hears of it (a first referral onboards the case manager)."""
+    scope = _case_manager_scope(caller, referrer_scope)
+    referral = InboundRequest(
+        id=uuid.uuid4(), org_id=uuid.UUID(caller.org_id), name=data["name"], email=data.get("email"),
+        phone=data.get("phone"), message=data["message"], recipient_count=0,
+        case_manager_id=uuid.UUID(scope["case_manager_id"]), company_id=uuid.UUID(scope["company_id"]),
+        business_unit_id=uuid.UUID(scope["business_unit_id"]) if scope.get("business_unit_id") else None,
+        submitted_by=uuid.UUID(caller.user_id))
+    session.add(referral)
+    emit(session, events.INBOUND_REQUEST_RECEIVED, referral.org_id,
+         {"inbound_request_id": str(referral.id), "provider_id": None, "case_manager_id": scope["case_manager_id"]})
+    audit.record_for(session, caller, "inbound_request.create", "inbound_request", referral.id,
+                     details={"case_manager_id": scope["case_manager_id"]})
+    session.commit()
+    return CaseManagerReferralSchema().dump(referral)
+
+
+def case_manager_referrals(session, caller, query, referrer_scope):
+    scope = _case_manager_scope(caller, referrer_scope)
+    statement = visible_to_case_manager(select(InboundRequest), caller, scope)
+    if query.get("case_manager_id"):
+        statement = statement.where(InboundRequest.case_manager_id == query["case_manager_id"])
+    return _audited_page(session, caller, statement, query, CaseManagerReferralSchema)
+
+
+def case_manager_referral(session, caller, referral_id, referrer_scope):
+    scope = _case_manager_scope(caller, referrer_scope)
+    referral = get_case_manager_referral(session, caller, scope, referral_id)
+    audit.record_for(session, caller, "inbound_request.read", "inbound_request", referral.id)
+    session.commit()
+    return CaseManagerReferralSchema().dump(referral)

@@ -6,10 +6,13 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (
-    Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, func, text,
+    Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.imports import ImportJob, job_table_args
 
 
 class Base(DeclarativeBase):
@@ -62,19 +65,19 @@ class ClientAssignment(Base):
     assigned_at: Mapped[datetime] = _created_at()
 
 
-class ClientImport(Base):
-    """One CSV upload and its row-level report."""
+class ClientImport(ImportJob, Base):
+    """One CSV upload and the durable job that creates its clients (shared.imports)."""
     __tablename__ = "client_imports"
-    __table_args__ = (Index("ix_client_imports_org", "org_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_client_imports_org", "org_id", "created_at"),
+        *job_table_args("client_imports"),
+        CheckConstraint("on_duplicate IN ('skip', 'create')", name="ck_client_imports_on_duplicate"),
+    )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    org_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    total_rows: Mapped[int] = mapped_column(Integer, default=0)
-    created_count: Mapped[int] = mapped_column(Integer, default=0)
-    errors: Mapped[list] = mapped_column(JSONB, default=list)       # [{row, errors: {field: [..]}}]
-    duplicates: Mapped[list] = mapped_column(JSONB, default=list)   # [{row, client_ids, action}]
-    created_at: Mapped[datetime] = _created_at()
+    on_duplicate: Mapped[str] = mapped_column(String(8))
+    # A clinician who sees only the clients assigned to them is assigned those they import, or
+    # they would vanish from their view at once.
+    assign_to_creator: Mapped[bool] = mapped_column(Boolean)
 
 
 class ReferralList(Base):
@@ -186,23 +189,36 @@ class ReferralStatusChange(Base):
 
 
 class InboundRequest(Base):
-    """A request for help sent through the form on a provider's public profile."""
+    """A request for help reaching the program from outside: sent through the form on a
+    provider's public profile (anonymous, for that provider), or a referral made by a case
+    manager through their login (to the program). A case manager's referral keeps the company
+    and business unit they referred from: colleagues of that unit see it (referrals.access)."""
     __tablename__ = "inbound_requests"
     __table_args__ = (
         Index("ix_inbound_requests_org_created", "org_id", "created_at", "id"),
         Index("ix_inbound_requests_sender", "sender_hash", "created_at"),
+        Index("ix_inbound_requests_business_unit", "org_id", "business_unit_id", "created_at", "id",
+              postgresql_where=text("business_unit_id IS NOT NULL")),
+        Index("ix_inbound_requests_case_manager", "org_id", "case_manager_id", "created_at", "id",
+              postgresql_where=text("case_manager_id IS NOT NULL")),
+        CheckConstraint("case_manager_id IS NOT NULL OR (provider_id IS NOT NULL AND sender_hash IS NOT NULL)",
+                        name="ck_inbound_requests_source"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     org_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    provider_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    provider_name: Mapped[str] = mapped_column(String(200))
+    provider_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    provider_name: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
     recipient_count: Mapped[int] = mapped_column(Integer)
-    sender_hash: Mapped[str] = mapped_column(String(64))  # keyed hash of the address, for the limit
+    sender_hash: Mapped[str | None] = mapped_column(String(64))  # keyed hash of the address, for the limit
+    case_manager_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    company_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    business_unit_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    submitted_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # the case manager's login
     created_at: Mapped[datetime] = _created_at()
 
 

@@ -2,12 +2,14 @@
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 
 from referrals.status import PROGRAM_STATUSES, PROVIDER_STATUSES, STATUSES
-from shared.schemas import PageQuery, StrictSchema, page_of
+from shared.schemas import ImportJobOut, PageQuery, StrictSchema, page_of
 
 E164 = validate.Regexp(r"^\+[1-9]\d{1,14}$", error="An international number, e.g. +15551234567.")
-LANGUAGE = validate.Regexp(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})?$", error="A language tag, e.g. en or es-MX.")
+# At most 8 characters, as stored: a language and a region or script (es-419, zh-Hant).
+LANGUAGE = validate.Regexp(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,4})?$", error="A language tag, e.g. en or es-MX.")
 CONTACT_METHODS = ("email", "text", "phone", "do_not_contact")
 CHANNELS = ("email", "sms")
+INBOUND_SOURCES = ("public_form", "case_manager")
 NAME = validate.Length(min=1, max=100)
 NOTE = validate.Length(max=2000)
 
@@ -98,24 +100,20 @@ class ClientImportCreateSchema(StrictSchema):
         "description": "A row matching an existing client by name and date of birth: skip it or create it"})
 
 
-class ImportRowErrorSchema(Schema):
-    row = fields.Integer(metadata={"description": "Line number in the file (the header is line 1)"})
-    errors = fields.Dict()
-
-
-class ImportDuplicateSchema(Schema):
-    row = fields.Integer()
-    client_ids = fields.List(fields.UUID())
+class ClientImportDuplicateSchema(Schema):
+    row = fields.Integer(metadata={"description": "Data row (1 = the first row after the header)"})
+    client_ids = fields.List(fields.UUID(), metadata={
+        "description": "The clients on record with the same name and date of birth"})
+    matched_on = fields.String(metadata={"description": "name and date of birth"})
     action = fields.String(metadata={"enum": ["skipped", "created"]})
 
 
-class ClientImportSchema(Schema):
-    id = fields.UUID()
-    total_rows = fields.Integer()
-    created_count = fields.Integer()
-    errors = fields.List(fields.Nested(ImportRowErrorSchema))
-    duplicates = fields.List(fields.Nested(ImportDuplicateSchema))
-    created_at = fields.DateTime()
+class ClientImportSchema(ImportJobOut):
+    """The import job: its status, progress, row-level errors and duplicates (a note on ignored
+    columns is an error of row 0, the header, that fails no row)."""
+    on_duplicate = fields.String(metadata={"enum": ["skip", "create"]})
+    duplicates = fields.List(fields.Nested(ClientImportDuplicateSchema),
+                             metadata={"description": "Duplicates (the first 1000)"})
 
 
 # Referral lists ---------------------------------------------------------------------------------
@@ -304,19 +302,23 @@ class InboundFormSchema(Schema):
     min_fill_seconds = fields.Integer()
 
 
-class InboundRequestCreateSchema(StrictSchema):
+class InboundRequestFields(StrictSchema):
+    """Who needs help, how to reach them, and why."""
     name = fields.String(required=True, validate=validate.Length(1, 200))
     email = Email(allow_none=True, validate=validate.Length(max=320))
     phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 ().\-]{7,25}$"))
     message = fields.String(required=True, validate=validate.Length(1, 5000))
-    form_token = fields.String(required=True, validate=validate.Length(1, 200))
-    website = fields.String(load_default="", metadata={
-        "description": "Leave empty: a field people never see, which fills itself only for bots"})
 
     @validates_schema
     def reachable(self, data, **kwargs):
         if not data.get("email") and not data.get("phone"):
             raise ValidationError("Give an email address or a phone number.", "email")
+
+
+class InboundRequestCreateSchema(InboundRequestFields):
+    form_token = fields.String(required=True, validate=validate.Length(1, 200))
+    website = fields.String(load_default="", metadata={
+        "description": "Leave empty: a field people never see, which fills itself only for bots"})
 
 
 class InboundAcceptedSchema(Schema):
@@ -325,13 +327,17 @@ class InboundAcceptedSchema(Schema):
 
 class InboundRequestSchema(Schema):
     id = fields.UUID()
-    provider_id = fields.UUID()
-    provider_name = fields.String()
+    provider_id = fields.UUID(allow_none=True, metadata={"description": "Null for a case manager's referral"})
+    provider_name = fields.String(allow_none=True)
     name = fields.String()
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     message = fields.String()
     recipient_count = fields.Integer()
+    case_manager_id = fields.UUID(allow_none=True, metadata={
+        "description": "The case manager who referred; null for the public form"})
+    company_id = fields.UUID(allow_none=True, metadata={"description": "The case manager's company then"})
+    business_unit_id = fields.UUID(allow_none=True, metadata={"description": "The case manager's unit then"})
     created_at = fields.DateTime()
 
 
@@ -340,6 +346,33 @@ InboundRequestPageSchema = page_of(InboundRequestSchema)
 
 class InboundQuerySchema(PageQuery):
     provider_id = fields.UUID()
+    case_manager_id = fields.UUID(metadata={"description": "Referrals made by this case manager"})
+    source = fields.String(validate=validate.OneOf(INBOUND_SOURCES), metadata={
+        "description": "public_form (a provider's public profile) or case_manager (a case manager's login)"})
+
+
+# Case managers' referrals (the case-manager portal) -----------------------------------------------
+
+class CaseManagerReferralCreateSchema(InboundRequestFields):
+    """A person the case manager refers to the program; ``message`` says why."""
+
+
+class CaseManagerReferralSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    message = fields.String()
+    case_manager_id = fields.UUID(metadata={"description": "Who referred: you or a colleague of your unit"})
+    business_unit_id = fields.UUID(allow_none=True, metadata={"description": "The unit it was referred from"})
+    created_at = fields.DateTime()
+
+
+CaseManagerReferralPageSchema = page_of(CaseManagerReferralSchema)
+
+
+class CaseManagerReferralQuerySchema(PageQuery):
+    case_manager_id = fields.UUID(metadata={"description": "Only this colleague's (or your own) referrals"})
 
 
 # Reports -----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from shared.service import ServiceBase
 from shared.rpc import rpc
 
 REMINDER_INTERVAL_SECONDS = 300
+IMPORT_POLL_SECONDS = 1.0
 
 
 class ReferralsService(ServiceBase):
@@ -65,11 +66,16 @@ class ReferralsService(ServiceBase):
 
     @rpc
     def import_clients(self, payload):
-        return client_import.run_import(self.db, self.auth.current, load(schemas.ClientImportCreateSchema(), payload))
+        return client_import.start_import(self.db, self.auth.current,
+                                          load(schemas.ClientImportCreateSchema(), payload))
 
     @rpc
     def get_client_import(self, import_id):
         return client_import.get_import(self.db, self.auth.current, import_id)
+
+    @timer(interval=IMPORT_POLL_SECONDS)
+    def run_client_imports(self):
+        client_import.run_imports(self.db)
 
     # Referral lists
 
@@ -179,6 +185,23 @@ class ReferralsService(ServiceBase):
         return inbound.submit(self.db, self.form_challenge, slug, provider_id,
                               load(schemas.InboundRequestCreateSchema(), payload), client,
                               self.directory.public_provider, self.public_base_url)
+
+    @rpc
+    def make_case_manager_referral(self, payload):
+        return inbound.refer_as_case_manager(self.db, self.auth.current,
+                                             load(schemas.CaseManagerReferralCreateSchema(), payload),
+                                             self.directory.referrer_scope)
+
+    @rpc
+    def case_manager_referrals(self, query):
+        return inbound.case_manager_referrals(self.db, self.auth.current,
+                                              load(schemas.CaseManagerReferralQuerySchema(), query),
+                                              self.directory.referrer_scope)
+
+    @rpc
+    def case_manager_referral(self, case_manager_referral_id):
+        return inbound.case_manager_referral(self.db, self.auth.current, case_manager_referral_id,
+                                             self.directory.referrer_scope)
 
     @rpc
     def list_inbound_requests(self, query):

@@ -124,6 +124,8 @@ def test_seat_limit_and_read_only_refuse_a_new_user(billing, config, infrastruct
         with pytest.raises(Conflict) as refused:
             billing.check_seat_available()
         assert f"All {limit} seats of the Free trial plan are in use" in refused.value.detail
+        # A case manager's login is a referrer's, not a seat: it still fits.
+        assert billing.check_seat_available(kind="case_manager")["available"] == 0
     with as_caller(config, org_id, permissions.BILLING_MANAGE) as billing:
         assert billing.update_subscription({"plan": "team"})["seat_limit"] == PLANS["team"].seat_limit
         with pytest.raises(Forbidden):

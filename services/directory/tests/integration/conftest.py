@@ -18,10 +18,11 @@ DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 def engine():
     server_url = make_url(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
     database = f"directory_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    # Pre-ping: the fault suite restarts PostgreSQL in the same run, killing pooled connections.
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{database}"')
-    engine = create_engine(server_url.set(database=database))
+    engine = create_engine(server_url.set(database=database), pool_pre_ping=True)
     try:
         with engine.begin() as connection:
             install_search_support(connection)

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from notify.models import Message
@@ -107,6 +107,14 @@ def test_promotions_go_only_to_subscribers_and_stop_after_unsubscribing(
 
     with ServiceRpcProxy("notify", config) as notify:  # the public route: no caller
         notify.unsubscribe(one_click.rsplit("/", 1)[1])
+        notify.unsubscribe(one_click.rsplit("/", 1)[1])  # a second click changes nothing more
+    engine = create_engine(infrastructure.database_url_of("notify"))
+    with engine.connect() as connection:
+        told = connection.execute(text(
+            "SELECT payload FROM outbox_events WHERE event_type = 'promotions_unsubscribed' "
+            "AND payload->'data'->>'address' = :address"), {"address": subscriber}).scalars().all()
+    engine.dispose()
+    assert [(event["org_id"], event["data"]["channel"]) for event in told] == [(ORG_ID, "email")]
     promote()
     assert wait_until(lambda: len(messages_of(recipient=subscriber)) == 2)
     suppressed = wait_until(lambda: messages_of(recipient=subscriber, status="failed"))

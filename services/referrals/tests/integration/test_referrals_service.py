@@ -244,21 +244,35 @@ def test_a_clinician_sees_only_assigned_clients_and_every_read_is_audited(referr
     assert audited(database, "client.read", client["id"]) == 1
 
 
-def test_import_reports_rows_and_duplicates_and_merge_is_explicit(referrals, as_caller):
+def finished(service, import_id):
+    """The import once the service's timer has run it to its end."""
+    job = wait_until(lambda: (job := service.get_client_import(import_id))["status"] in ("completed", "failed")
+                     and job)
+    assert job, f"import {import_id} did not finish"
+    return job
+
+
+def test_import_runs_in_the_background_reports_rows_and_duplicates_and_merge_is_explicit(referrals, as_caller):
     org_id = str(uuid.uuid4())
     admin = staff(org_id, *ADMIN)
-    csv_text = ("First Name,Last Name,DOB,Email,Phone\n"
-                "Ana,Ruiz,1990-01-02,ana@example.org,555-123-4567\n"
+    csv_text = ("First Name,Last Name,DOB,Email,Phone,Shoe size\n"
+                "Ana,Ruiz,1990-01-02,ana@example.org,555-123-4567,7\n"
                 "Bad,Date,1990-13-45,,\n"
                 "ana,RUIZ,01/02/1990,,\n"
                 ",NoFirst,,,\n")
     with as_caller(admin) as service:
-        report = service.import_clients({"csv": csv_text})
-        assert (report["total_rows"], report["created_count"]) == (4, 1)
-        assert [(e["row"], sorted(e["errors"])) for e in report["errors"]] == [
-            (3, ["date_of_birth"]), (5, ["first_name"])]
-        assert [(d["row"], d["action"]) for d in report["duplicates"]] == [(4, "skipped")]
-        assert service.get_client_import(report["id"]) == report
+        started = service.import_clients({"csv": csv_text})
+        assert (started["status"], started["total_rows"], started["processed_rows"]) == ("pending", 4, 0)
+        job = finished(service, started["id"])
+        assert (job["status"], job["processed_rows"], job["created_count"], job["duplicate_count"],
+                job["failed_count"]) == ("completed", 4, 1, 1, 2)
+        assert [(e["row"], e["field"]) for e in job["errors"]] == [
+            (0, "header"), (2, "date_of_birth"), (4, "first_name")]
+        assert "shoe_size" in job["errors"][0]["message"]
+        [duplicate] = job["duplicates"]
+        assert (duplicate["row"], duplicate["matched_on"], duplicate["action"]) == (3, "name and date of birth",
+                                                                                    "skipped")
+        assert service.get_client_import(job["id"]) == job
 
         twin = service.create_client({"first_name": "Ána", "last_name": "Ruiz", "date_of_birth": "1990-01-02",
                                       "pronouns": "she/her"})
@@ -269,6 +283,31 @@ def test_import_reports_rows_and_duplicates_and_merge_is_explicit(referrals, as_
         assert service.get_client(twin["id"])["merged_into_id"] == original_id
         with pytest.raises(Conflict):
             service.merge_clients(original_id, twin["id"])
+
+
+def test_a_bad_file_is_refused_whole_and_a_clinician_is_assigned_what_they_import(referrals, as_caller):
+    org_id = str(uuid.uuid4())
+    clinician, colleague, admin = staff(org_id, *CLINICIAN), staff(org_id, *CLINICIAN), staff(org_id, *ADMIN)
+    with as_caller(clinician) as service:
+        for csv_text, message in (("email\nx@example.org\n", "Required columns are missing"),
+                                  ("first_name,last_name\n\n", "The file has no clients."),
+                                  ("first_name,last_name\n" + "Ana,Ruiz\n" * 5001, "The file has too many rows.")):
+            with pytest.raises(ValidationFailed) as refused:
+                service.import_clients({"csv": csv_text})
+            assert refused.value.detail == message
+        twice = "first_name,last_name,date_of_birth\nLee,Park,2001-02-03\nLee,Park,02/03/2001\n"
+        job = finished(service, service.import_clients({"csv": twice, "on_duplicate": "create"})["id"])
+        assert (job["created_count"], job["duplicate_count"]) == (2, 1)
+        [duplicate] = job["duplicates"]
+        assert (duplicate["row"], duplicate["action"]) == (2, "created")
+        mine = service.list_clients({})["items"]
+        assert [c["first_name"] for c in mine] == ["Lee", "Lee"]
+        assert duplicate["client_ids"] in ([mine[0]["id"]], [mine[1]["id"]])
+    with as_caller(colleague) as service, pytest.raises(NotFound):
+        service.get_client_import(job["id"])
+    with as_caller(admin) as service:
+        assert service.get_client_import(job["id"])["id"] == job["id"]
+        assert len(service.list_clients({})["items"]) == 2  # nothing of the refused files
 
 
 def test_an_inbound_request_reaches_each_recipient_once_and_counts_in_the_report(

@@ -3,7 +3,7 @@ import datetime
 
 import pytest
 
-from referrals.client_import import normalize_phone, parse, to_client_fields
+from referrals.client_import import normalize_phone, read_file, to_client_fields
 from referrals.clients import duplicate_key
 from referrals.inbound import FormChallenge
 from referrals.reports import safe_cell, to_csv
@@ -35,18 +35,26 @@ def test_duplicate_key_ignores_case_accents_and_spacing():
 
 
 def test_csv_headers_are_understood_in_common_spellings_and_blank_lines_skipped():
-    columns, rows = parse("\ufeffFirst Name,Surname,DOB,Mobile,Zip,Favourite colour\n"
-                          "Ana,Ruiz,03/04/1999,(555) 123-4567,02139,blue\n\n,,,,,\nBo,Li,,,,\n")
+    columns, rows = read_file("\ufeffFirst Name,Surname,DOB,Mobile,Zip,Favourite colour\n"
+                              "Ana,Ruiz,03/04/1999,(555) 123-4567,02139,blue\n\n,,,,,\nBo,Li,,,,\n".encode())
+    rows = list(rows)
     assert columns == ["first_name", "last_name", "date_of_birth", "phone", "postal_code", "favourite_colour"]
-    assert [line for line, _ in rows] == [2, 5]
+    assert [row for row, _ in rows] == [1, 4]  # data rows: blank ones are counted, not returned
     fields = to_client_fields(rows[0][1])
     assert fields == {"first_name": "Ana", "last_name": "Ruiz", "date_of_birth": "1999-03-04",
                       "phone": "+15551234567", "address": {"postal_code": "02139"}}
 
 
-def test_csv_without_name_columns_is_refused():
-    with pytest.raises(ValidationFailed):
-        parse("email\nx@example.org\n")
+@pytest.mark.parametrize("content, message", [
+    (b"", "The file is empty"),
+    (b"email\nx@example.org\n", "Required columns are missing"),
+    (b"first_name,last_name\n" + b"x" * 200_000 + b",Ruiz\n", "The file is not valid CSV."),
+])
+def test_a_file_without_a_header_or_name_columns_or_not_csv_is_refused(content, message):
+    with pytest.raises(ValidationFailed) as error:
+        _, rows = read_file(content)
+        list(rows)
+    assert error.value.detail == message and list(error.value.errors) == ["csv"]
 
 
 def test_phone_normalisation_leaves_what_it_cannot_read():

@@ -1,0 +1,167 @@
+"""Update requests (DESIGN 5.3): a provider is emailed a single-use, expiring link by which they
+review and correct their own record.
+
+Only the token's hash is kept. The link shows the record as often as it is opened (mail
+scanners open links too) and takes one submission: the corrections, validated as a staff
+edit is, applied with field-level history attributed to the request (no staff actor,
+``update_request_id`` set), and the record marked verified today; a submission with no
+corrections confirms the record as it is. After that, once the link expired, or once a newer
+request for the same provider replaced it, the link answers Gone and changes nothing. A
+submission that is not valid changes nothing either, and leaves the link usable.
+
+Stale records: when a program sets ``stale_after_days``, the periodic sweep sends a request
+to each provider last verified (``last_verified_on``, else the day it was added) longer ago
+than that and with an email address to send it to, at most once per that many days: a
+provider who ignores the request is asked again a period later, not at every sweep. A staff
+edit does not count as verification; the provider's answer does, or staff setting
+``last_verified_on`` after checking the record themselves.
+"""
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Date, DateTime, cast, exists, func, literal, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from directory import providers
+from directory.errors import Conflict, Gone, NotFound, ValidationFailed
+from directory.models import DirectorySettings, ProgramName, Provider, ProviderUpdateRequest
+from directory.persistence import unique_conflicts
+from shared import notifications
+from shared.pagination import decode_cursor, page, query_fingerprint
+
+LINK_TTL = timedelta(days=14)
+LINK_PATH = "/public/provider-updates/"
+SWEEP_BATCH = 200  # requests sent per sweep; the rest wait for the next sweep
+MAX_IDEMPOTENCY_KEY = 200
+_SAME_KEY = {"uq_provider_update_requests_idempotency": (
+    "An update request with this Idempotency-Key is being sent.", {})}
+
+
+def send(session: Session, org_id: uuid.UUID, provider_id: uuid.UUID, actor_id: uuid.UUID | None,
+         email: str | None, program_name: str, public_base_url: str, trigger: str = "staff",
+         idempotency_key: str | None = None, now: datetime | None = None) -> tuple[ProviderUpdateRequest, bool]:
+    """Email the provider a new link, to ``email`` or else the provider's own address; the link of
+    an earlier request still open stops working. Answers the request and whether it was sent now:
+    asked again with the same ``idempotency_key``, the first request is answered and nothing sent."""
+    if idempotency_key is not None:
+        if len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+            raise ValidationFailed("The Idempotency-Key header is too long.",
+                                   {"Idempotency-Key": [f"At most {MAX_IDEMPOTENCY_KEY} characters."]})
+        earlier = session.scalar(select(ProviderUpdateRequest).where(
+            ProviderUpdateRequest.org_id == org_id, ProviderUpdateRequest.idempotency_key == idempotency_key))
+        if earlier is not None:
+            if earlier.provider_id != provider_id:
+                raise Conflict("This Idempotency-Key was used for another provider's update request.")
+            return earlier, False
+    # Locked, so that two requests sent at once leave exactly one link working.
+    provider = providers.get_provider(session, org_id, provider_id, lock=True)
+    address = email or provider.email
+    if not address:
+        raise ValidationFailed("The provider has no email address to send the request to.",
+                               {"email": ["Give the address to send the link to."]})
+    now = now or datetime.now(timezone.utc)
+    session.execute(update(ProviderUpdateRequest).where(
+        ProviderUpdateRequest.provider_id == provider_id, ProviderUpdateRequest.completed_at.is_(None),
+        ProviderUpdateRequest.expires_at > now).values(expires_at=now))
+    token = secrets.token_urlsafe(24)
+    request = ProviderUpdateRequest(org_id=org_id, provider_id=provider_id, token_hash=_hash(token), email=address,
+                                    trigger=trigger, sent_by=actor_id, sent_at=now, expires_at=now + LINK_TTL,
+                                    idempotency_key=idempotency_key)
+    with unique_conflicts(session, _SAME_KEY):
+        session.add(request)
+    notifications.request(
+        session, org_id, "provider_update_request", [notifications.recipient(address, provider.name)],
+        {"program_name": program_name, "provider_name": provider.name, "link": f"{public_base_url}{LINK_PATH}{token}",
+         "expires_in_days": LINK_TTL.days})
+    return request, True
+
+
+def open_request(session: Session, token: str, lock: bool = False) -> ProviderUpdateRequest:
+    """The request of a link that still works: NotFound for a link that never existed, Gone for
+    one used, expired or replaced."""
+    statement = select(ProviderUpdateRequest).where(ProviderUpdateRequest.token_hash == _hash(token))
+    request = session.scalar(statement.with_for_update() if lock else statement)
+    if request is None:
+        raise NotFound("This link is not valid; check that it was copied whole.")
+    if request.completed_at is not None:
+        raise Gone("This link was already used and the corrections were received; ask the program for a new "
+                   "link to change anything else.")
+    if request.expires_at <= datetime.now(timezone.utc):
+        raise Gone("This link has expired or was replaced by a newer one; use the latest email, or ask the "
+                   "program for a new link.")
+    return request
+
+
+def submit(session: Session, token: str, corrections: dict,
+           now: datetime | None = None) -> tuple[ProviderUpdateRequest, Provider]:
+    """Apply the provider's ProviderCorrections-shaped ``corrections`` through the link, once."""
+    request = open_request(session, token, lock=True)
+    now = now or datetime.now(timezone.utc)
+    provider = providers.update_provider(session, request.org_id, None, request.provider_id,
+                                         {**corrections, "last_verified_on": now.date()},
+                                         update_request_id=request.id)
+    request.completed_at = now
+    return request, provider
+
+
+def status_of(request: ProviderUpdateRequest, now: datetime) -> str:
+    if request.completed_at is not None:
+        return "completed"
+    return "sent" if request.expires_at > now else "expired"
+
+
+def list_requests(session: Session, org_id: uuid.UUID, query: dict,
+                  now: datetime | None = None) -> tuple[list[tuple[ProviderUpdateRequest, str]], str | None]:
+    """UpdateRequestQuery-shaped ``query``: (request, provider name) newest first, and the next cursor."""
+    now = now or datetime.now(timezone.utc)
+    statement = (select(ProviderUpdateRequest, Provider.name)
+                 .join(Provider, Provider.id == ProviderUpdateRequest.provider_id)
+                 .where(ProviderUpdateRequest.org_id == org_id))
+    if "provider_id" in query:
+        statement = statement.where(ProviderUpdateRequest.provider_id == query["provider_id"])
+    if status := query.get("status"):
+        statement = statement.where(_in_status(status, now))
+    scope = query_fingerprint("update_requests", query.get("provider_id"), status)
+    if after := decode_cursor(query.get("cursor"), scope, key_length=2):
+        statement = statement.where(tuple_(ProviderUpdateRequest.sent_at, ProviderUpdateRequest.id)
+                                    < tuple_(datetime.fromisoformat(after[0]), uuid.UUID(after[1])))
+    rows = session.execute(statement.order_by(ProviderUpdateRequest.sent_at.desc(), ProviderUpdateRequest.id.desc())
+                           .limit(query["limit"] + 1)).all()
+    return page([tuple(row) for row in rows], query["limit"],
+                lambda row: [row[0].sent_at.isoformat(), str(row[0].id)], scope)
+
+
+def send_stale(session: Session, public_base_url: str, now: datetime | None = None,
+               batch: int = SWEEP_BATCH) -> list[ProviderUpdateRequest]:
+    """One sweep: a request to each stale provider (see the module's docstring), up to ``batch``,
+    the longest unverified first. Providers another sweep is handling are skipped."""
+    now = now or datetime.now(timezone.utc)
+    period = DirectorySettings.stale_after_days
+    verified_on = func.coalesce(Provider.last_verified_on, cast(Provider.created_at, Date))
+    asked_within_period = exists().where(
+        ProviderUpdateRequest.provider_id == Provider.id,
+        ProviderUpdateRequest.sent_at > literal(now, DateTime(timezone=True)) - func.make_interval(0, 0, 0, period))
+    rows = session.execute(
+        select(Provider.org_id, Provider.id, ProgramName.name)
+        .join(DirectorySettings, DirectorySettings.org_id == Provider.org_id)
+        # Its emails are signed with the program's name, known from the staff action that set the period.
+        .join(ProgramName, ProgramName.org_id == Provider.org_id)
+        .where(period.is_not(None), Provider.deleted_at.is_(None), Provider.email.is_not(None),
+               verified_on < literal(now.date(), Date) - period, ~asked_within_period)
+        .order_by(verified_on, Provider.id).limit(batch)
+        .with_for_update(of=Provider, skip_locked=True)).all()
+    return [send(session, org_id, provider_id, None, None, program_name, public_base_url, trigger="stale", now=now)[0]
+            for org_id, provider_id, program_name in rows]
+
+
+def _in_status(status: str, now: datetime):
+    if status == "completed":
+        return ProviderUpdateRequest.completed_at.is_not(None)
+    live = ProviderUpdateRequest.expires_at > now
+    return ProviderUpdateRequest.completed_at.is_(None) & (live if status == "sent" else ~live)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

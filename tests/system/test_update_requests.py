@@ -1,0 +1,179 @@
+"""Update requests over HTTP through the gateway, with the real notify and mail catcher: staff
+who manage providers email a provider a single-use, expiring link; the provider reviews and
+corrects their own record through it, once, and the changes land in the record's history
+attributed to the request; used, expired, replaced or tampered links are refused and change
+nothing; staff list the requests with their status; stale records get one automatically."""
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+
+from shared.testing.api import add_staff_member, assert_problem, emailed_link, log_in, sign_up
+from shared.testing.infrastructure import connect
+
+pytestmark = pytest.mark.system
+
+MARKER = "/public/provider-updates/"
+
+
+@pytest.fixture(scope="module")
+def program(system):
+    return sign_up(system, name="Riverside Counseling")
+
+
+def a_provider(system, program, **fields):
+    email = f"provider-{uuid.uuid4().hex[:10]}@example.org"
+    response = system.request("POST", "/api/v1/providers", token=program.access_token, json={
+        "name": "Jane Doe", "email": email, "specialties": ["anxiety"], "languages": ["en"], **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def send_request(system, program, provider_id, **kwargs):
+    return system.request("POST", f"/api/v1/providers/{provider_id}/update-requests", token=program.access_token,
+                          **{"json": {}, **kwargs})
+
+
+def record(system, program, provider_id):
+    response = system.request("GET", f"/api/v1/providers/{provider_id}", token=program.access_token)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def requests_of(system, program, provider_id, **params):
+    response = system.request("GET", "/api/v1/provider-update-requests", token=program.access_token,
+                              params={"provider_id": provider_id, **params})
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def public_path(link):
+    return link.removeprefix(link.split(MARKER)[0])
+
+
+def test_a_provider_corrects_their_record_once_through_the_emailed_link(system, program):
+    provider = a_provider(system, program, last_verified_on="2024-01-10")
+    sent = send_request(system, program, provider["id"])
+    assert sent.status_code == 201, sent.text
+    request = sent.json()
+    assert (request["status"], request["trigger"], request["email"], request["provider_name"]) == (
+        "sent", "staff", provider["email"], "Jane Doe")
+    assert request["sent_by"] == program.owner_id
+
+    link = public_path(emailed_link(system, provider["email"], MARKER))
+    shown = system.request("GET", link)
+    assert shown.status_code == 200, shown.text
+    form = shown.json()
+    assert form["program_name"] == "Riverside Counseling"
+    assert form["provider"]["name"] == "Jane Doe" and form["provider"]["email"] == provider["email"]
+    assert {"specialty", "insurance"} <= {term["taxonomy"] for term in form["terms"]}
+    assert system.request("GET", link).status_code == 200  # looking (or a mail scanner) does not spend the link
+
+    # Not valid: refused field by field, nothing changes, and the link still works.
+    refused = assert_problem(system.request("POST", link, json={"specialties": ["astrology"], "name": "X"}), 422)
+    assert refused["errors"] == {"specialties": ["Unknown or inactive specialty code: astrology."]}
+    for bad in ({"last_verified_on": "2030-01-01"}, {"version": 9}, {"npi": "123"}, {"org_id": program.org_id}):
+        assert_problem(system.request("POST", link, json=bad), 422, "VALIDATION_FAILED")
+    assert_problem(system.request("POST", link, data="{not json", headers={"Content-Type": "application/json"}), 400)
+    assert record(system, program, provider["id"])["version"] == provider["version"]
+
+    done = system.request("POST", link, json={"specialties": ["anxiety", "grief"], "accepting_new_clients": False})
+    assert done.status_code == 200, done.text
+    assert done.json()["provider"]["specialties"] == ["anxiety", "grief"]
+    corrected = record(system, program, provider["id"])
+    assert corrected["specialties"] == ["anxiety", "grief"] and corrected["accepting_new_clients"] is False
+    assert corrected["last_verified_on"] == datetime.now(timezone.utc).date().isoformat()
+
+    history = system.request("GET", f"/api/v1/providers/{provider['id']}/history",
+                             token=program.access_token).json()["items"]
+    by_provider = [entry for entry in history if entry["update_request_id"] == request["id"]]
+    assert {entry["field"] for entry in by_provider} == {"specialties", "accepting_new_clients", "last_verified_on"}
+    assert {entry["actor_id"] for entry in by_provider} == {None}
+
+    # Spent: the link answers Gone and changes nothing.
+    assert_problem(system.request("GET", link), 410, "GONE")
+    reused = assert_problem(system.request("POST", link, json={"name": "Someone Else"}), 410, "GONE")
+    assert "already used" in reused["detail"]
+    assert record(system, program, provider["id"])["name"] == "Jane Doe"
+    [listed] = requests_of(system, program, provider["id"])
+    assert (listed["id"], listed["status"], listed["completed_at"] is not None) == (request["id"], "completed", True)
+
+
+def test_expired_replaced_and_tampered_links_are_refused(system, infrastructure, program):
+    provider = a_provider(system, program)
+    first = send_request(system, program, provider["id"]).json()
+    first_link = public_path(emailed_link(system, provider["email"], MARKER))
+    tampered = first_link[:-1] + ("A" if first_link[-1] != "A" else "B")
+    assert_problem(system.request("GET", tampered), 404, "NOT_FOUND")
+    assert_problem(system.request("POST", tampered, json={"name": "Tampered"}), 404, "NOT_FOUND")
+
+    # A second request replaces the first: only the newest link works.
+    other_address = f"direct-{uuid.uuid4().hex[:8]}@example.org"
+    second = send_request(system, program, provider["id"], json={"email": other_address}).json()
+    assert second["email"] == other_address
+    second_link = public_path(emailed_link(system, other_address, MARKER))
+    replaced = assert_problem(system.request("POST", first_link, json={"name": "Replaced"}), 410, "GONE")
+    assert "replaced by a newer one" in replaced["detail"]
+    assert system.request("GET", second_link).status_code == 200
+
+    # The second link's time runs out.
+    with connect(infrastructure, "directory") as conn, conn.cursor() as cur:
+        cur.execute("UPDATE provider_update_requests SET expires_at = now() - interval '1 second' WHERE id = %s",
+                    (second["id"],))
+    assert_problem(system.request("GET", second_link), 410, "GONE")
+    assert_problem(system.request("POST", second_link, json={"name": "Too Late"}), 410, "GONE")
+    assert record(system, program, provider["id"])["version"] == provider["version"]
+    assert {(item["id"], item["status"]) for item in requests_of(system, program, provider["id"])} == {
+        (first["id"], "expired"), (second["id"], "expired")}
+    assert requests_of(system, program, provider["id"], status="sent") == []
+
+
+def test_only_managers_send_and_bad_requests_are_refused(system, infrastructure, program):
+    provider = a_provider(system, program)
+    _, email = add_staff_member(infrastructure, program, role="default")
+    staff = log_in(system, email)
+    assert_problem(system.request("POST", f"/api/v1/providers/{provider['id']}/update-requests", token=staff,
+                                  json={}), 403, "FORBIDDEN")
+    assert system.request("GET", "/api/v1/provider-update-requests", token=staff).status_code == 200  # staff read
+
+    without_email = a_provider(system, program, email=None)
+    refused = assert_problem(send_request(system, program, without_email["id"]), 422, "VALIDATION_FAILED")
+    assert refused["errors"] == {"email": ["Give the address to send the link to."]}
+    assert_problem(send_request(system, program, provider["id"], json={"email": "nope"}), 422)
+    assert_problem(send_request(system, program, provider["id"], json={"unknown": 1}), 422)
+    assert_problem(send_request(system, program, str(uuid.uuid4())), 404)
+    assert_problem(system.request("GET", "/api/v1/provider-update-requests", token=program.access_token,
+                                  params={"status": "pending"}), 422)
+    other = sign_up(system)
+    assert_problem(send_request(system, other, provider["id"]), 404)  # another program's provider
+    assert requests_of(system, program, without_email["id"]) == []
+
+    # The same Idempotency-Key sends once.
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    once = send_request(system, program, provider["id"], headers=key).json()
+    again = send_request(system, program, provider["id"], headers=key)
+    assert again.status_code == 201 and again.json()["id"] == once["id"]
+    assert len(system.smtp.wait_for(lambda m: provider["email"] in m["X-Envelope-To"], count=2, timeout=3)) == 1
+
+
+def test_stale_records_get_an_update_request_automatically(system):
+    program = sign_up(system, name="Eastside Clinic")
+    assert_problem(system.request("PUT", "/api/v1/directory/settings", token=program.access_token,
+                                  json={"stale_after_days": 7}), 422)
+    stale = a_provider(system, program, name="Long Unverified", last_verified_on="2020-03-01")
+    fresh = a_provider(system, program, name="Just Verified",
+                       last_verified_on=datetime.now(timezone.utc).date().isoformat())
+    settings = system.request("PUT", "/api/v1/directory/settings", token=program.access_token,
+                              json={"stale_after_days": 180})
+    assert settings.status_code == 200 and settings.json()["stale_after_days"] == 180
+
+    link = public_path(emailed_link(system, stale["email"], MARKER))  # the sweep runs every second here
+    form = system.request("GET", link).json()
+    assert (form["program_name"], form["provider"]["name"]) == ("Eastside Clinic", "Long Unverified")
+    [automatic] = requests_of(system, program, stale["id"])
+    assert (automatic["trigger"], automatic["sent_by"], automatic["status"]) == ("stale", None, "sent")
+    assert system.request("POST", link, json={}).status_code == 200  # "all correct": verified today
+    assert record(system, program, stale["id"])["last_verified_on"] == datetime.now(timezone.utc).date().isoformat()
+
+    assert requests_of(system, program, fresh["id"]) == []
+    assert len(requests_of(system, program, stale["id"])) == 1  # once, not at every sweep
