@@ -4,6 +4,8 @@ Services raise these; nameko serialises them and, because every class is registe
 ``deserialize_to_instance``, the caller gets the same class back (not a ``RemoteError``
 naming a remote module). The gateway turns ``code`` into an HTTP status with ``HTTP_STATUS``.
 """
+from amqp.exceptions import AMQPError
+from kombu.exceptions import OperationalError as BrokerOperationalError
 from nameko.exceptions import deserialize_to_instance
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -128,3 +130,9 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
 def is_transient(exc_type):
     return exc_type is not None and issubclass(exc_type, TRANSIENT_ERRORS)
+
+
+# The broker connection dropped under a worker (a broker restart or failover). Unacknowledged
+# messages are delivered again, so a worker that cannot settle its message must not take its
+# service down with it.
+BROKER_CONNECTION_ERRORS = (OSError, AMQPError, BrokerOperationalError)

@@ -17,7 +17,7 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import EventHandler as NamekoEventHandler
 from sqlalchemy.dialects.postgresql import insert
 
-from shared.errors import is_transient
+from shared.errors import BROKER_CONNECTION_ERRORS, is_transient
 from shared.metrics import DEAD_LETTERED
 from shared.outbox import processed_events
 
@@ -81,14 +81,19 @@ class EventHandler(NamekoEventHandler):
         super().handle_message(event, message)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
-        if exc_info is not None:
-            try:
-                self._retry_or_dead_letter(message, exc_info)
-            except Exception:  # broker trouble: keep the original for redelivery
-                log.exception("could not schedule event retry")
-                self.queue_consumer.requeue_message(message)
-                return
-        self.queue_consumer.ack_message(message)
+        try:
+            if exc_info is not None:
+                try:
+                    self._retry_or_dead_letter(message, exc_info)
+                except Exception:  # broker trouble: keep the original for redelivery
+                    log.exception("could not schedule event retry")
+                    self.queue_consumer.requeue_message(message)
+                    return
+            self.queue_consumer.ack_message(message)
+        except BROKER_CONNECTION_ERRORS as error:
+            # Delivered again once the consumer reconnects; the handler's claim makes that harmless.
+            log.warning("event left unacknowledged: broker connection lost",
+                        extra={"fields": {"consumer": self.consumer_name, "error": str(error)}})
 
     def _retry_or_dead_letter(self, message, exc_info):
         headers = dict(message.headers or {})

@@ -1,10 +1,15 @@
 """RPC: the ``rpc`` entrypoint every service uses, and ``ClusterRpc``, which reaches any
 service by name (``self.cluster.identity.signup(...)``): nameko's ``RpcProxy`` without the
 fixed target, for callers (the gateway) that route to every service."""
+import logging
+
 from nameko.extensions import DependencyProvider
 from nameko.rpc import ReplyListener, Rpc as NamekoRpc, ServiceProxy
 
-from shared.errors import Unavailable, is_transient
+from shared.errors import BROKER_CONNECTION_ERRORS, Unavailable, is_transient
+
+
+log = logging.getLogger(__name__)
 
 
 class ClusterRpc(DependencyProvider):
@@ -42,7 +47,14 @@ class Rpc(NamekoRpc):
             # Nothing was committed; the caller may try again (503), not report our bug (500).
             error = Unavailable("The service's database is unavailable; try again shortly")
             exc_info = (Unavailable, error, exc_info[2])
-        return super().handle_result(message, worker_ctx, result, exc_info)
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except BROKER_CONNECTION_ERRORS as lost:
+            # The reply or the acknowledgement went down with the connection: the request comes
+            # again once the consumer reconnects, and the call claim answers it as carried out.
+            log.warning("rpc reply or acknowledgement lost: broker connection lost",
+                        extra={"fields": {"rpc": worker_ctx.entrypoint.method_name, "error": str(lost)}})
+            return result, exc_info
 
 
 rpc = Rpc.decorator

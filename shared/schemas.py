@@ -78,6 +78,25 @@ class StrictSchema(Schema):
         _refuse(data, _impossible_utc_offset, "Not a real UTC offset (at most 14 hours from UTC).")
 
 
+def optional_text(max_length, **kwargs):
+    return fields.String(validate=validate.Length(max=max_length), allow_none=True, **kwargs)
+
+
+class Email(fields.Email):
+    """An email address, compared and stored trimmed and in lower case."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip().lower()
+
+
+class AddressSchema(StrictSchema):
+    line1 = optional_text(200)
+    line2 = optional_text(200)
+    city = optional_text(100)
+    state = optional_text(50)
+    postal_code = optional_text(20)
+
+
 class PageQuery(StrictSchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_PAGE_SIZE),
                            metadata={"description": "Items per page"})

@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 
+from shared.files import FORMULA_STARTS
 from shared.testing.api import sign_up
 from shared.testing.waiting import wait_until
 
@@ -22,7 +23,6 @@ pytestmark = [pytest.mark.system, pytest.mark.security]
 SQL = ("'; DROP TABLE providers;--", "' OR '1'='1", "Robert'); DROP TABLE clients;--")
 FORMULAS = ('=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3")
 ATTACKS = SQL + FORMULAS
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PROVIDER_COLUMNS = ("name", "practice_name", "description", "gender", "fees_description",
                     "address_1", "address_2", "city", "license_type", "license_number")
 CLIENT_COLUMNS = ("first_name", "last_name", "pronouns", "address_line1", "address_line2", "city")

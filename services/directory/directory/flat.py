@@ -13,6 +13,7 @@ import json
 import re
 
 from directory.taxonomy import TAXONOMIES, Vocabulary
+from shared.files import spreadsheet_safe, spreadsheet_unsafe
 from shared.imports import RowErrors
 
 LIST_SEPARATOR = ";"
@@ -54,8 +55,6 @@ ALIASES = {
     "verified_on": "last_verified_on", "last_verified": "last_verified_on",
 }
 _TRUE, _FALSE = {"true", "yes", "y", "1", "x"}, {"false", "no", "n", "0"}
-# Cells a spreadsheet would run as a formula (OWASP's list); exports prefix them with a quote.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def normalized_header(header: str) -> str:
@@ -88,17 +87,8 @@ def write_csv(rows: list[dict]) -> bytes:
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({column: guarded(row.get(column)) for column in COLUMNS})
+        writer.writerow({column: spreadsheet_safe(row.get(column)) for column in COLUMNS})
     return buffer.getvalue().encode("utf-8")
-
-
-def guarded(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def unguarded(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
 
 
 def provider_to_row(provider: dict) -> dict:
@@ -116,7 +106,7 @@ def provider_to_row(provider: dict) -> dict:
 def row_to_provider(cells: dict[str, str], vocabulary: Vocabulary) -> dict:
     """ProviderCreate-shaped data from a row (column -> cell text). Raises RowErrors for cells
     that cannot even be read; the schema then validates the rest."""
-    cells = {column: unguarded(text.strip()) for column, text in cells.items() if text is not None}
+    cells = {column: spreadsheet_unsafe(text.strip()) for column, text in cells.items() if text is not None}
     data: dict = {}
     errors: dict[str, list[str]] = {}
     for column in ("name", "kind", "practice_name", "npi", "email", "website", "description", "gender",

@@ -5,16 +5,11 @@ from marshmallow import fields, validate
 
 from identity.roles import effective_permissions
 
-from shared.schemas import PageQuery, StrictSchema, page_of
+from shared.schemas import Email, page_of, PageQuery, StrictSchema
 
 TIMEZONE = validate.OneOf(sorted(available_timezones()), error="Not a known IANA time zone.")
 PASSWORD = validate.Length(min=12, max=256, error="Use between {min} and {max} characters.")
 NAME = validate.Length(min=1, max=100)
-
-
-class Email(fields.Email):
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip().lower()
 
 
 class SignupSchema(StrictSchema):

@@ -12,20 +12,11 @@ from sqlalchemy import Date, cast, extract, func, select
 from referrals.models import InboundRequest, Referral, StaffProfile
 from referrals.schemas import ReferralReportSchema
 from shared import audit, permissions as p
-from shared.files import file_result
+from shared.files import file_result, spreadsheet_safe
 
 DEFAULT_DAYS = 90
 CSV_COLUMNS = ("grouping", "key", "label", "referrals", "accepted", "completed", "inbound_requests",
                "median_hours_to_acceptance")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value):
-    """A cell a spreadsheet shows as text: one starting like a formula gets a leading quote."""
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def _hours_to_acceptance():
@@ -107,6 +98,6 @@ def to_csv(report):
     writer.writerow(CSV_COLUMNS)
     for grouping in ("by_provider", "by_staff", "by_status", "by_period"):
         for row in report[grouping]:
-            writer.writerow([safe_cell(grouping.removeprefix("by_"))]
-                            + [safe_cell(row[column]) for column in CSV_COLUMNS[1:]])
+            writer.writerow([spreadsheet_safe(grouping.removeprefix("by_"))]
+                            + [spreadsheet_safe(row[column]) for column in CSV_COLUMNS[1:]])
     return out.getvalue()

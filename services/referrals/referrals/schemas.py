@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 
 from referrals.status import PROGRAM_STATUSES, PROVIDER_STATUSES, STATUSES
-from shared.schemas import ImportJobOut, PageQuery, StrictSchema, page_of
+from shared.schemas import AddressSchema, Email, ImportJobOut, optional_text, page_of, PageQuery, StrictSchema
 
 E164 = validate.Regexp(r"^\+[1-9]\d{1,14}$", error="An international number, e.g. +15551234567.")
 # At most 8 characters, as stored: a language and a region or script (es-419, zh-Hant).
@@ -14,28 +14,11 @@ NAME = validate.Length(min=1, max=100)
 NOTE = validate.Length(max=2000)
 
 
-def _text(max_length, **kwargs):
-    return fields.String(validate=validate.Length(max=max_length), allow_none=True, **kwargs)
-
-
-class Email(fields.Email):
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip().lower()
-
-
-class AddressSchema(StrictSchema):
-    line1 = _text(200)
-    line2 = _text(200)
-    city = _text(100)
-    state = _text(50)
-    postal_code = _text(20)
-
-
 class ClientFields(StrictSchema):
     first_name = fields.String(required=True, validate=NAME)
     last_name = fields.String(required=True, validate=NAME)
     date_of_birth = fields.Date(allow_none=True, metadata={"description": "YYYY-MM-DD"})
-    pronouns = _text(40)
+    pronouns = optional_text(40)
     phone = fields.String(allow_none=True, validate=E164, metadata={"description": "E.164; texts go here"})
     email = Email(allow_none=True, validate=validate.Length(max=320))
     preferred_contact = fields.String(validate=validate.OneOf(CONTACT_METHODS), metadata={
@@ -125,7 +108,7 @@ class ListItemInSchema(StrictSchema):
 
 class ReferralListCreateSchema(StrictSchema):
     client_id = fields.UUID(allow_none=True, metadata={"description": "Omit for an anonymous walk-in"})
-    title = _text(200)
+    title = optional_text(200)
     note = fields.String(allow_none=True, validate=NOTE)
     language = fields.String(validate=LANGUAGE, metadata={"description": "Default: the client's language"})
     items = fields.List(fields.Nested(ListItemInSchema), load_default=list, validate=validate.Length(max=50))
@@ -134,7 +117,7 @@ class ReferralListCreateSchema(StrictSchema):
 class ReferralListUpdateSchema(StrictSchema):
     """A draft's title, note, language or items (``items`` replaces them all; a provider already
     on the list keeps its snapshot)."""
-    title = _text(200)
+    title = optional_text(200)
     note = fields.String(allow_none=True, validate=NOTE)
     language = fields.String(validate=LANGUAGE)
     items = fields.List(fields.Nested(ListItemInSchema), validate=validate.Length(max=50))

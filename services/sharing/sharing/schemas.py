@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from sharing.consent import consent_errors
-from shared.schemas import PageQuery, StrictSchema, page_of
+from shared.schemas import AddressSchema, Email, optional_text, page_of, PageQuery, StrictSchema
 
 E164 = validate.Regexp(r"^\+[1-9]\d{1,14}$", error="An international number, e.g. +15551234567.")
 CONTACT_METHODS = ("in_person", "phone", "video", "text", "email", "other")
@@ -17,26 +17,9 @@ def _now():
     return datetime.now(timezone.utc)
 
 
-def _text(max_length, **kwargs):
-    return fields.String(validate=validate.Length(max=max_length), allow_none=True, **kwargs)
-
-
 def _moment(**kwargs):
     """An ISO 8601 time; one without a zone is taken as UTC."""
     return fields.AwareDateTime(default_timezone=timezone.utc, **kwargs)
-
-
-class Email(fields.Email):
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip().lower()
-
-
-class AddressSchema(StrictSchema):
-    line1 = _text(200)
-    line2 = _text(200)
-    city = _text(100)
-    state = _text(50)
-    postal_code = _text(20)
 
 
 # Partner organizations
@@ -114,7 +97,7 @@ class ConsentSchema(StrictSchema):
     disclosed_by = fields.String(required=True, validate=validate.Length(min=1, max=200),
                                  metadata={"description": "Who discloses: the program or a person in it"})
     expires_at = _moment(allow_none=True, metadata={"description": "Access ends at this time"})
-    expiry_event = _text(2000, metadata={
+    expiry_event = optional_text(2000, metadata={
         "description": "An event that ends the consent; revoke the share when it happens"})
     agreed_by = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={
         "description": "The client, or their authorised representative, who agreed"})

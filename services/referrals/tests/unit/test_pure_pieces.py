@@ -6,7 +6,8 @@ import pytest
 from referrals.client_import import normalize_phone, read_file, to_client_fields
 from referrals.clients import duplicate_key
 from referrals.inbound import FormChallenge
-from referrals.reports import safe_cell, to_csv
+from referrals.reports import to_csv
+from shared.files import spreadsheet_safe
 from referrals.snapshots import snapshot_of, take_snapshots
 from shared.errors import ValidationFailed
 
@@ -76,8 +77,8 @@ def test_the_form_challenge_needs_a_patient_sender_and_the_right_provider():
 
 
 def test_csv_cells_cannot_become_formulas():
-    assert safe_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
-    assert safe_cell("@SUM(A1)") == "'@SUM(A1)" and safe_cell("Dr. Ok") == "Dr. Ok"
+    assert spreadsheet_safe("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert spreadsheet_safe("@SUM(A1)") == "'@SUM(A1)" and spreadsheet_safe("Dr. Ok") == "Dr. Ok"
     csv_text = to_csv({"by_provider": [{"key": "p", "label": "+cmd", "referrals": 1, "accepted": 0,
                                         "completed": 0, "inbound_requests": 2, "median_hours_to_acceptance": None}],
                        "by_staff": [], "by_status": [], "by_period": []})
