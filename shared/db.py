@@ -63,10 +63,9 @@ class Database(DependencyProvider):
     def stop(self):
         self.engine.dispose()
 
-    def kill(self):
-        # A killed container (a crash, or a test's teardown) must not keep its pooled connections
-        # open: they would count against PostgreSQL's limit until the process exits.
-        self.engine.dispose()
+    # A killed container (a crash, or a test's teardown) must not keep its pooled connections
+    # open either: they would count against PostgreSQL's limit until the process exits.
+    kill = stop
 
     def _relay_forever(self):
         """Publish what a crash or a broker outage left in the outbox; several instances may

@@ -15,6 +15,7 @@ records its rows may duplicate) and how to apply one row. A job's answer at the 
 """
 import csv
 import io
+import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -26,9 +27,12 @@ from sqlalchemy import (
     CheckConstraint, DateTime, Index, Integer, LargeBinary, String, Text, Uuid, func, or_, select, text, update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from shared.errors import Conflict, ValidationFailed
+from shared.errors import Conflict, ValidationFailed, is_transient
+
+log = logging.getLogger(__name__)
 
 MAX_REPORTED_ERRORS = 1000
 MAX_REPORTED_DUPLICATES = 1000
@@ -160,6 +164,8 @@ def apply_batch(session: Session, kind: ImportKind, job_id: uuid.UUID, records: 
                 kind.apply_row(session, job, state, record, data, report)
         except (ValidationFailed, Conflict) as error:
             report.fail(record.row, error.errors or {"_row": [str(error)]})
+        except (IntegrityError, DataError):  # a constraint or type the schema does not know
+            report.fail(record.row, {"_row": ["The database refused this row's values."]})
     kind.finish_batch(session, job, state)
     report.save(job, processed=len(batch))
     now = datetime.now(timezone.utc)
@@ -184,9 +190,19 @@ def run_pending(session: Session, kind: ImportKind, batch_size: int) -> None:
             fail(session, kind.model, job.id, error.detail)
             session.commit()
             continue
-        while not apply_batch(session, kind, job.id, records, batch_size):
+        try:
+            while not apply_batch(session, kind, job.id, records, batch_size):
+                session.commit()
             session.commit()
-        session.commit()
+        except Exception as error:
+            session.rollback()
+            if is_transient(type(error)):
+                raise  # the database is away: the lease ends and a worker resumes the job later
+            # Retrying would fail the same way on every lease, for ever: stop, and say so.
+            log.exception("import failed", extra={"fields": {"job_id": str(job.id)}})
+            fail(session, kind.model, job.id, "An unexpected error stopped the import; the rows "
+                                              "counted as processed were applied, the others were not.")
+            session.commit()
 
 
 class BatchReport:

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from marshmallow import Schema, fields, validate
-from sqlalchemy import String, Uuid, create_engine, func, select
+from sqlalchemy import CheckConstraint, String, Uuid, create_engine, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from shared import imports
@@ -84,6 +84,7 @@ class NoteImport(imports.ImportJob, Base):
 
 class Note(Base):
     __tablename__ = "notes"
+    __table_args__ = (CheckConstraint("text <> 'forbidden'", name="ck_notes_not_forbidden"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     org_id: Mapped[uuid.UUID] = mapped_column(Uuid)
@@ -155,13 +156,14 @@ def notes(db, org_id):
 def test_a_job_applies_batch_by_batch_and_reports_each_bad_row(db):
     org = uuid.uuid4()
     db.add(Note(org_id=org, text="known"))
-    job = start(db, org, b"text\none\nknown\n\n" + b"x" * 30 + b"\nrefused\ntwo\none\n")
-    assert (job.status, job.total_rows, job.processed_rows) == ("pending", 6, 0)
+    job = start(db, org, b"text\none\nknown\n\n" + b"x" * 30 + b"\nrefused\ntwo\none\nforbidden\n")
+    assert (job.status, job.total_rows, job.processed_rows) == ("pending", 7, 0)
     imports.run_pending(db, NOTES, batch_size=2)
     db.refresh(job)
     assert (job.status, job.processed_rows, job.created_count, job.duplicate_count, job.failed_count) == (
-        "completed", 6, 2, 2, 2)
-    assert [(error["row"], error["field"]) for error in job.errors] == [(4, "text"), (5, "_row")]
+        "completed", 7, 2, 2, 3)
+    assert [(error["row"], error["field"]) for error in job.errors] == [(4, "text"), (5, "_row"), (8, "_row")]
+    assert job.errors[2]["message"] == "The database refused this row's values."
     assert [(duplicate["row"], duplicate["action"]) for duplicate in job.duplicates] == [(2, "skipped"),
                                                                                         (7, "skipped")]
     assert notes(db, org) == ["known", "one", "two"]
@@ -215,3 +217,20 @@ def test_a_file_the_worker_cannot_read_fails_the_job_with_its_reason(db):
     db.refresh(job)
     assert (job.status, job.failure, notes(db, org)) == ("failed", "No text column.", [])
     assert job.finished_at is not None
+
+
+@pytest.mark.integration
+def test_an_unexpected_error_fails_the_job_instead_of_retrying_it_for_ever(db, monkeypatch):
+    org = uuid.uuid4()
+    job = start(db, org, b"text\none\ntwo\nthree\n")
+
+    def broken_after_first_batch(session, job, existing, record, data, report):
+        if record.row == 3:
+            raise RuntimeError("a bug in the kind")
+        NoteImports.apply_row(NOTES, session, job, existing, record, data, report)
+
+    monkeypatch.setattr(NOTES, "apply_row", broken_after_first_batch)
+    imports.run_pending(db, NOTES, batch_size=2)
+    db.refresh(job)
+    assert (job.status, job.processed_rows, notes(db, org)) == ("failed", 2, ["one", "two"])
+    assert job.failure.startswith("An unexpected error stopped the import")
