@@ -104,17 +104,22 @@ class ImportKind:
 
     def start_batch(self, session: Session, job: ImportJob, rows: list[dict]):
         """What applying a batch needs, looked up once for its valid ``rows`` (the existing
-        records they may duplicate, say); passed to ``apply_row`` and ``finish_batch``."""
+        records they may duplicate, say); passed to ``apply_rows``."""
         return None
+
+    def apply_rows(self, session: Session, job: ImportJob, batch, rows: list[tuple[Record, dict]],
+                   report: "BatchReport") -> None:
+        """Apply the batch's valid rows (record, loaded data) and count them in ``report``. By
+        default each row on its own (``apply_row``); a kind that writes a batch at once overrides
+        this, and falls back to ``apply_one_by_one`` to find a row the database refuses."""
+        apply_one_by_one(session, rows, report,
+                         lambda record, data: self.apply_row(session, job, batch, record, data, report))
 
     def apply_row(self, session: Session, job: ImportJob, batch, record: Record, data: dict,
                   report: "BatchReport") -> None:
         """Apply one valid row (in a savepoint of its own) and count it in ``report``; raise
         ValidationFailed or Conflict to fail it (nothing it wrote stays)."""
         raise NotImplementedError
-
-    def finish_batch(self, session: Session, job: ImportJob, batch) -> None:
-        """After the batch's rows, in its transaction."""
 
 
 def start(session: Session, kind: ImportKind, job: ImportJob) -> ImportJob:
@@ -157,16 +162,7 @@ def apply_batch(session: Session, kind: ImportKind, job_id: uuid.UUID, records: 
     report = BatchReport(kind.row_schema())
     loaded = [(record, data) for record in batch if (data := report.load(record)) is not None]
     state = kind.start_batch(session, job, [data for _, data in loaded])
-    for record, data in loaded:
-        try:
-            # A savepoint per row: a row the database refuses leaves the rest of the batch intact.
-            with session.begin_nested():
-                kind.apply_row(session, job, state, record, data, report)
-        except (ValidationFailed, Conflict) as error:
-            report.fail(record.row, error.errors or {"_row": [str(error)]})
-        except (IntegrityError, DataError):  # a constraint or type the schema does not know
-            report.fail(record.row, {"_row": ["The database refused this row's values."]})
-    kind.finish_batch(session, job, state)
+    kind.apply_rows(session, job, state, loaded, report)
     report.save(job, processed=len(batch))
     now = datetime.now(timezone.utc)
     if job.processed_rows >= job.total_rows:
@@ -174,6 +170,24 @@ def apply_batch(session: Session, kind: ImportKind, job_id: uuid.UUID, records: 
     else:
         job.lease_until = now + LEASE
     return job.status == "completed"
+
+
+def apply_one_by_one(session: Session, rows: list[tuple[Record, object]], report: "BatchReport",
+                     apply: Callable[[Record, object], None]) -> int:
+    """``apply(record, item)`` for each row, in a savepoint of its own: a row that fails (a
+    ValidationFailed or Conflict it raises, or values the database refuses) is reported and
+    leaves the others intact. Answers how many rows were applied."""
+    applied = 0
+    for record, item in rows:
+        try:
+            with session.begin_nested():
+                apply(record, item)
+            applied += 1
+        except (ValidationFailed, Conflict) as error:
+            report.refuse(record.row, error)
+        except (IntegrityError, DataError):  # a constraint or type the schema does not know
+            report.fail(record.row, {"_row": ["The database refused this row's values."]})
+    return applied
 
 
 def fail(session: Session, model: type[ImportJob], job_id: uuid.UUID, reason: str) -> None:
@@ -233,6 +247,10 @@ class BatchReport:
                 return self.fail(record.row, error.messages)
             self.error(record.row, error.messages, "; value left out")
             return loaded
+
+    def refuse(self, row: int, error: ValidationFailed | Conflict) -> None:
+        """Fail the row with a domain error's field errors, or its message."""
+        self.fail(row, error.errors or {"_row": [str(error)]})
 
     def fail(self, row: int, messages: dict) -> None:
         self.counts["failed_count"] += 1

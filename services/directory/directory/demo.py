@@ -10,12 +10,10 @@ import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from directory import geo, search_index, terms
-from directory.models import Provider
-from directory.providers import new_provider_values
+from directory import geo, terms
+from directory.providers import create_providers, new_provider_values
 from directory.schemas import ProviderCreate, npi_check_digit_ok
 from directory.taxonomy import DEFAULT_TERMS
 
@@ -159,15 +157,13 @@ def _provider(rng: random.Random, number: int, zip_codes: tuple[str, ...]) -> di
 def insert_demo_providers(session: Session, org_id: uuid.UUID, count: int, seed: int = 0,
                           batch_size: int = 1000) -> None:
     """Load ``count`` demo providers fast (benchmarks, ``make run``): validated by ProviderCreate,
-    inserted in batches without per-field history, then indexed for search in one statement."""
+    written a batch at a time as an import writes them."""
     terms.ensure_default_terms(session, org_id)
     schema = ProviderCreate()
     batch = []
     for data in generate_providers(count, seed):
-        batch.append({"id": uuid.uuid4(), "org_id": org_id, **new_provider_values(schema.load(data))})
+        batch.append(new_provider_values(schema.load(data)))
         if len(batch) == batch_size:
-            session.execute(insert(Provider), batch)
+            create_providers(session, org_id, None, batch)
             batch = []
-    if batch:
-        session.execute(insert(Provider), batch)
-    search_index.refresh_all(session, org_id)
+    create_providers(session, org_id, None, batch)

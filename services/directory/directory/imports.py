@@ -10,13 +10,14 @@ left out of the row and reported, rather than failing it.
 """
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from directory import flat, hsds, hsds_package, providers, search_index, terms
-from directory.errors import NotFound, ValidationFailed
+from directory import flat, hsds, hsds_package, providers, terms
+from directory.errors import Conflict, NotFound, ValidationFailed
 from directory.models import Provider, ProviderImport
 from directory.schemas import ProviderCreate
 from directory.taxonomy import Vocabulary
@@ -34,7 +35,6 @@ BATCH_SIZE = 500
 class _Batch:
     vocabulary: Vocabulary
     matches: dict  # duplicate key -> (provider id, what matched), of the program and of earlier rows
-    created_ids: list[uuid.UUID] = field(default_factory=list)
 
 
 class _ProviderImports(imports.ImportKind):
@@ -50,30 +50,35 @@ class _ProviderImports(imports.ImportKind):
     def start_batch(self, session, job, rows):
         return _Batch(terms.load_vocabulary(session, job.org_id), _existing_duplicates(session, job.org_id, rows))
 
-    def apply_row(self, session, job, batch, record, data, report):
-        match = _find_duplicate(data, batch.matches)
-        if match is not None:
-            provider_id, matched_on = match
-            merge = job.on_duplicate == "merge"
-            if merge and not job.dry_run:
-                providers.update_provider(session, job.org_id, None, provider_id, data)
-            report.duplicate(record.row, "merged" if merge else "skipped", provider_id=provider_id and str(provider_id),
-                             matched_on=matched_on)
-            if merge:
-                report.counts["merged_count"] += 1
-            return
+    def apply_rows(self, session, job, batch, rows, report):
+        """The batch's new providers are written together (providers.create_providers), then
+        its merges applied one by one; a dry run only validates."""
+        new, merges = [], []
+        for record, data in rows:
+            match = _find_duplicate(data, batch.matches)
+            if match is not None:
+                provider_id, matched_on = match
+                merge = job.on_duplicate == "merge"
+                report.duplicate(record.row, "merged" if merge else "skipped",
+                                 provider_id=provider_id and str(provider_id), matched_on=matched_on)
+                if merge:
+                    merges.append((record, (provider_id, data)))
+                continue
+            try:
+                values = providers.validate_new(session, job.org_id, data, batch.vocabulary)
+            except ValidationFailed as error:
+                report.refuse(record.row, error)
+                continue
+            values["id"] = None if job.dry_run else uuid.uuid4()
+            batch.matches.update(_duplicate_keys(data, values["id"]))
+            new.append((record, values))
         if job.dry_run:
-            providers.validate_new(session, job.org_id, data, batch.vocabulary)
-            batch.matches.update(_duplicate_keys(data, None))
-        else:
-            created = providers.create_provider(session, job.org_id, None, data, vocabulary=batch.vocabulary,
-                                                index=False)
-            batch.matches.update(_duplicate_keys(data, created.id))
-            batch.created_ids.append(created.id)
-        report.counts["created_count"] += 1
-
-    def finish_batch(self, session, job, batch):
-        search_index.refresh_providers(session, job.org_id, batch.created_ids)
+            report.counts["created_count"] += len(new)
+            report.counts["merged_count"] += len(merges)
+            return
+        report.counts["created_count"] += _create(session, job.org_id, new, report)
+        report.counts["merged_count"] += imports.apply_one_by_one(
+            session, merges, report, lambda record, merge: _merge(session, job.org_id, *merge))
 
 
 PROVIDER_IMPORTS = _ProviderImports()
@@ -148,6 +153,25 @@ def apply_batch(session: Session, import_id: uuid.UUID, pending: list[Record]) -
 def run_imports(session: Session) -> None:
     """Apply every import waiting for a worker, batch by batch, each batch its own transaction."""
     imports.run_pending(session, PROVIDER_IMPORTS, BATCH_SIZE)
+
+
+def _create(session: Session, org_id: uuid.UUID, new: list[tuple[Record, dict]], report: imports.BatchReport) -> int:
+    """Write the batch's new providers in one statement; when the database refuses it (an NPI
+    another writer took meanwhile), one by one, to report the rows at fault. Answers how many
+    were written."""
+    try:
+        providers.create_providers(session, org_id, None, [values for _, values in new])
+        return len(new)
+    except (Conflict, IntegrityError, DataError):
+        return imports.apply_one_by_one(
+            session, new, report, lambda record, values: providers.create_providers(session, org_id, None, [values]))
+
+
+def _merge(session: Session, org_id: uuid.UUID, provider_id: uuid.UUID, data: dict) -> None:
+    try:
+        providers.update_provider(session, org_id, None, provider_id, data)
+    except NotFound:  # it duplicates an earlier row of the file that could not be written
+        raise ValidationFailed("The provider this row duplicates could not be imported.") from None
 
 
 def _duplicate_keys(data: dict, provider_id) -> dict:

@@ -4,9 +4,11 @@ Every function takes the caller's ``org_id`` explicitly and never reads one from
 another program's provider is NotFound, exactly like a missing one. Functions flush but
 never commit: the caller's unit of work commits (together with its outbox rows).
 """
+import json
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from directory import geo, search_index, terms
@@ -37,26 +39,61 @@ SEARCH_DOCUMENT_FIELDS = frozenset(
 )
 
 HISTORY = Trail(ProviderHistory, "provider_id")
+_COORDINATES = ("latitude", "longitude")
+_CREATED_COLUMNS = ("id", *EDITABLE_FIELDS, *_COORDINATES)
+
+
+def _create_statement():
+    """create_providers' statement: the new rows arrive as one JSON array (``:rows``), each read
+    into the columns' own types; the providers are inserted with their search columns
+    (search_index.indexed_insert_sql), and each non-empty editable field becomes a history row
+    of the provider's creation, as HISTORY.record would write it."""
+    record = ", ".join(f"{column} {Provider.__table__.c[column].type.compile(dialect=postgresql.dialect())}"
+                       for column in _CREATED_COLUMNS)
+    insert = search_index.indexed_insert_sql(
+        "new", ("org_id", "created_by", "updated_by", *_CREATED_COLUMNS),
+        ", ".join(("CAST(:org_id AS uuid)", "CAST(:actor_id AS uuid)", "CAST(:actor_id AS uuid)",
+                   *(f"p.{column}" for column in _CREATED_COLUMNS))))
+    return text(f"""
+WITH new AS (
+    SELECT p.*, e.item, gen_random_uuid() AS change_id
+    FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS e(item)
+    CROSS JOIN LATERAL jsonb_to_record(e.item) AS p({record})
+),
+{insert}
+INSERT INTO provider_history (id, org_id, provider_id, change_id, action, field, old_value, new_value, actor_id)
+SELECT gen_random_uuid(), CAST(:org_id AS uuid), new.id, new.change_id, 'created', field.key, NULL, field.value,
+       CAST(:actor_id AS uuid)
+FROM new CROSS JOIN LATERAL jsonb_each(new.item) AS field
+WHERE field.key = ANY(:editable_fields) AND field.value NOT IN ('null'::jsonb, '[]'::jsonb)
+""")
+
+
+_CREATE_SQL = _create_statement()
 _NPI_CONFLICT = {"uq_providers_org_npi": ("Another provider in this directory has this NPI.",
                                            {"npi": ["Already used by another provider."]})}
 
 
-def create_provider(session: Session, org_id: uuid.UUID, actor_id: uuid.UUID | None, data: dict,
-                    vocabulary: Vocabulary | None = None, index: bool = True) -> Provider:
-    """Add a provider from ProviderCreate-shaped ``data``. Bulk callers pass the program's
-    ``vocabulary`` once, and ``index=False`` to index their providers together
-    (search_index.refresh_providers) before they commit."""
-    values = validate_new(session, org_id, data, vocabulary)
-    provider = Provider(org_id=org_id, created_by=actor_id, updated_by=actor_id, version=1, **values)
-    with unique_conflicts(session, _NPI_CONFLICT):
-        session.add(provider)
-    HISTORY.record(session, org_id, provider.id, actor_id, "created", {
-        field: (None, value) for field, value in jsonable(values).items()
-        if field in EDITABLE_FIELDS and value not in (None, [])
-    })
-    if index:
-        search_index.refresh_providers(session, org_id, [provider.id])
-    return provider
+def create_provider(session: Session, org_id: uuid.UUID, actor_id: uuid.UUID | None, data: dict) -> Provider:
+    """Add a provider from ProviderCreate-shaped ``data``."""
+    (provider_id,) = create_providers(session, org_id, actor_id, [validate_new(session, org_id, data)])
+    return get_provider(session, org_id, provider_id)
+
+
+def create_providers(session: Session, org_id: uuid.UUID, actor_id: uuid.UUID | None,
+                     new_values: list[dict]) -> list[uuid.UUID]:
+    """Write providers from validated ``new_values`` (validate_new's, each with an ``id`` when the
+    caller needs to know it beforehand) in one statement: the rows with their search columns, and
+    their creation history. Answers their ids, in order. An NPI another provider of the program
+    has is a Conflict, and nothing is written."""
+    rows = [{"id": str(values.get("id") or uuid.uuid4()),
+             **jsonable({field: values[field] for field in (*EDITABLE_FIELDS, *_COORDINATES)})}
+            for values in new_values]
+    if rows:
+        with unique_conflicts(session, _NPI_CONFLICT):
+            session.execute(_CREATE_SQL, {"rows": json.dumps(rows), "org_id": org_id, "actor_id": actor_id,
+                                          "editable_fields": list(EDITABLE_FIELDS)})
+    return [uuid.UUID(row["id"]) for row in rows]
 
 
 def validate_new(session: Session, org_id: uuid.UUID, data: dict, vocabulary: Vocabulary | None = None) -> dict:
@@ -89,11 +126,7 @@ def update_provider(
     if expected_version is not None and expected_version != provider.version:
         raise Conflict("The provider was changed by someone else; reload it and try again.",
                        {"version": [f"Current version is {provider.version}."]})
-    current = {field: getattr(provider, field) for field in EDITABLE_FIELDS}
-    values = {**current, **_normalized(_only_editable(changes))}
-    _validate(session, org_id, values, current=current)
-
-    changed = changes_between(current, values, EDITABLE_FIELDS)
+    values, changed = _checked_changes(session, org_id, provider, changes)
     if not changed:
         return provider
     with unique_conflicts(session, _NPI_CONFLICT):
@@ -107,6 +140,22 @@ def update_provider(
     if SEARCH_DOCUMENT_FIELDS & changed.keys():
         search_index.refresh_providers(session, org_id, [provider.id])
     return provider
+
+
+def proposed_changes(session: Session, org_id: uuid.UUID, provider_id: uuid.UUID, changes: dict) -> dict[str, tuple]:
+    """What ProviderUpdate-shaped ``changes`` would change, ``field: (old, new)`` as JSON, validated
+    as update_provider validates them; nothing is written (changes proposed for approval)."""
+    return _checked_changes(session, org_id, _load(session, org_id, provider_id), changes)[1]
+
+
+def _checked_changes(session: Session, org_id: uuid.UUID, provider: Provider,
+                     changes: dict) -> tuple[dict, dict[str, tuple]]:
+    """The provider's values with ``changes`` applied (ValidationFailed if not valid), and
+    ``field: (old, new)`` of those that really differ."""
+    current = {field: getattr(provider, field) for field in EDITABLE_FIELDS}
+    values = {**current, **_normalized(_only_editable(changes))}
+    _validate(session, org_id, values, current=current)
+    return values, changes_between(current, values, EDITABLE_FIELDS)
 
 
 def delete_provider(session: Session, org_id: uuid.UUID, actor_id: uuid.UUID | None, provider_id: uuid.UUID) -> None:

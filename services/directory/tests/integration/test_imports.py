@@ -99,6 +99,36 @@ def test_duplicates_are_skipped_or_merged_by_choice(db):
     assert accepting == {"Ana A.": False, "B. Brooks": False, "Cara Chen": False, "Dee Diaz": False}
 
 
+def test_a_row_duplicating_an_earlier_row_of_the_same_batch_merges_into_it(db):
+    org = uuid.uuid4()
+    job = run(db, org, {"format": "csv", "on_duplicate": "merge"}, b"name,npi,accepting_new_clients\n"
+                                                                   b"Ana Alvarez,1234567893,yes\n"
+                                                                   b"Ana A.,1234567893,no\n")
+    assert (job.created_count, job.duplicate_count, job.merged_count, job.failed_count) == (1, 1, 1, 0)
+    assert db.execute(select(Provider.name, Provider.accepting_new_clients)
+                      .where(Provider.org_id == org)).all() == [("Ana A.", False)]
+
+
+def test_a_row_the_database_refuses_fails_alone_when_the_batch_is_written_at_once(db, engine, monkeypatch):
+    """Another writer takes a row's NPI after the batch looked for duplicates: the batch's
+    single write is refused, and written again row by row to report the one at fault."""
+    org = uuid.uuid4()
+    looked_up = imports._existing_duplicates
+
+    def concurrent_create(session, org_id, rows):
+        matches = looked_up(session, org_id, rows)
+        with Session(engine) as other:
+            catalog.providers.create_provider(other, org_id, ACTOR, {"name": "Elsewhere Added", "npi": "1234567893"})
+            other.commit()
+        return matches
+
+    monkeypatch.setattr(imports, "_existing_duplicates", concurrent_create)
+    job = run(db, org, {"format": "csv"}, b"name,npi\nAna Alvarez,\nBen Brooks,1234567893\nCara Chen,\n")
+    assert (job.status, job.created_count, job.failed_count) == ("completed", 2, 1)
+    assert [(error["row"], error["field"]) for error in job.errors] == [(2, "npi")]
+    assert names(db, org) == {"Ana Alvarez", "Cara Chen", "Elsewhere Added"}
+
+
 def test_a_dry_run_reports_without_writing(db):
     org = uuid.uuid4()
     job = run(db, org, {"format": "csv", "dry_run": True}, GOOD_AND_BAD.encode())
