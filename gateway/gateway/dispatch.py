@@ -2,7 +2,8 @@
 
 Order matters and is the same for every route: match the route, check the token (or the rate
 limit of a public route), check the permission, read and validate the body and the query,
-make one RPC with the caller's context, and turn the answer or the error into HTTP.
+make one RPC with the caller's context, and turn the answer or the error into HTTP (or, for a
+list streamed as NDJSON, stream the answer and ask for each further batch as the body is read).
 """
 import base64
 import json
@@ -25,12 +26,19 @@ from shared.errors import (
 )
 from shared.logs import set_request_id
 from gateway.problems import from_service_error, problem
+from gateway.routing import NDJSON
 
 log = logging.getLogger(__name__)
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+class StreamCutShort(Exception):
+    """A streamed body could not be finished. Raised from the body, it makes the HTTP server drop
+    the connection without chunked encoding's last chunk: the client sees a stream cut short,
+    not one that looks complete (the status went out with the first batch)."""
 
 
 class Dispatcher:
@@ -101,6 +109,8 @@ class Dispatcher:
         if route.public:
             kwargs.update(self._public_caller(request))
         result = self._call(cluster, route, kwargs)
+        if route.streams_ndjson and kwargs["query"].get("format") == "ndjson":
+            return self._ndjson_stream(route, cluster, kwargs, result, context_data["request_id"])
         return self._respond(route, result)
 
     def _refuse_writes_of_read_only_programs(self, caller, route, cluster):
@@ -205,6 +215,36 @@ class Dispatcher:
             raise Timeout(f"The {service} service did not answer in time") from None
         except UnknownService:
             raise Unavailable(f"The {service} service is not running") from None
+
+    def _ndjson_stream(self, route, cluster, kwargs, first_batch, request_id):
+        """Every result of a listing as NDJSON, one JSON object per line. The service answers a
+        batch at a time, ``{"contents": [...], "after": cursor or None}``, and is asked for the next
+        with ``after``: no RPC reply, and nothing here, holds a whole directory. The first batch was
+        asked before the status was chosen, so an unknown directory or a bad query is still a
+        problem response.
+
+        The HTTP server iterates the body after the worker has returned, which ``cluster`` allows
+        (nameko 2.14's rpc.MethodProxy): a call needs only the worker's context (its data, for the
+        headers) and the container's reply listener, which lives as long as the container; the
+        worker's end tears neither down. The worker's slot is free while the stream runs."""
+        def lines():
+            set_request_id(request_id)  # the server's greenthread runs this, not the worker's
+            try:
+                batch = first_batch
+                while True:
+                    yield "".join(json.dumps(item) + "\n" for item in batch["contents"])
+                    if batch["after"] is None:
+                        return
+                    try:
+                        batch = self._call(cluster, route, {**kwargs, "after": batch["after"]})
+                    except Exception as exc:  # any failure: the status is sent and cannot say so
+                        log.error("ndjson stream cut short", extra={"fields": {
+                            "route": route.path, "error": getattr(exc, "code", type(exc).__name__)}})
+                        raise StreamCutShort() from None
+            finally:
+                set_request_id(None)
+
+        return Response(lines(), status=route.status, mimetype=NDJSON)
 
     def _respond(self, route, result):
         if result is None:

@@ -6,6 +6,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
 from gateway.restrictions import restrictable
+from gateway.routing import NDJSON
 from shared.errors import HTTP_STATUS
 
 PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -102,6 +103,8 @@ def build_spec(routes, version="1.0.0"):
         else:
             content = {"application/json": {"schema": route.response}} if route.response is not None else {}
             content.update({media_type: {} for media_type in route.files})  # a file: bytes, no schema
+            if route.streams_ndjson:  # lines of JSON objects, each as an item of the JSON answer's contents
+                content[NDJSON] = {}
             operation["responses"][str(route.status)] = {"description": "Success",
                                                          **({"content": content} if content else {})}
         operation["security"] = [] if route.public else [{"bearer": []}]

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from werkzeug.routing import BaseConverter, Map, Rule
 
+NDJSON = "application/x-ndjson"
+
 
 @dataclass(frozen=True)
 class Route:
@@ -25,6 +27,8 @@ class Route:
     query: type | None = None       # marshmallow schema of the query string
     response: type | None = None    # marshmallow schema of the answer (for OpenAPI)
     files: tuple = ()               # media types of file answers (a CSV, a PDF), beside or instead of it
+    streams_ndjson: bool = False    # with format=ndjson in the query, every result streamed as NDJSON, the
+                                    # RPC called once per batch (see dispatch.Dispatcher._ndjson_stream)
     status: int = 200
     max_body_bytes: int | None = None  # this route's body limit, when not the gateway's (uploads)
     rate_limit: str | None = None   # bucket for public routes (see ratelimit.BUCKETS)

@@ -1,4 +1,7 @@
-"""Helpers for tests that talk to the gateway: a new program with its owner, problem checks."""
+"""Helpers for tests that talk to the gateway: a new program with its owner, problem checks,
+provider imports."""
+import base64
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -56,6 +59,30 @@ def add_staff_member(infra, program, role="default", password=PASSWORD, linked_i
             "VALUES (%s, %s, %s, %s, 'Sam', 'Staff', 'staff', %s, false, false, true, %s)",
             (user_id, program.org_id, email, hash_password(password), role, linked_id))
     return user_id, email
+
+
+def upload_providers(system, token, content, **fields):
+    """Start a provider import of ``content`` (a CSV unless ``fields`` say otherwise)."""
+    return system.request("POST", "/api/v1/provider-imports", token=token, json={
+        "format": "csv", "content_b64": base64.b64encode(content).decode(), **fields})
+
+
+def finished_import(system, token, import_id, timeout=300):
+    """The provider import's job once it is done, and the progress seen on the way."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        response = system.request("GET", f"/api/v1/provider-imports/{import_id}", token=token)
+        # A loaded test machine may keep the service past the gateway's RPC timeout: ask again.
+        assert response.status_code in (200, 504), response.text
+        if response.status_code == 504:
+            continue
+        job = response.json()
+        seen.append(job["processed_rows"])
+        if job["status"] in ("completed", "failed"):
+            return job, seen
+        time.sleep(0.2)
+    raise AssertionError(f"import {import_id} did not finish; progress seen: {seen[-5:]}")
 
 
 def log_in(system, email, password=PASSWORD):

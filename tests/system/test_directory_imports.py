@@ -1,37 +1,12 @@
 """Bulk import and export over HTTP: a 10,000-row CSV shows its progress while it runs; bad rows
 give a precise report and the good rows import; an export imports back without loss; only
 managers of external providers import."""
-import base64
-import time
-
 import pytest
 
 from directory import demo, flat
-from shared.testing.api import add_staff_member, assert_problem, log_in, sign_up
+from shared.testing.api import add_staff_member, assert_problem, finished_import, log_in, sign_up, upload_providers
 
 pytestmark = pytest.mark.system
-
-
-def upload(system, token, content, **fields):
-    return system.request("POST", "/api/v1/provider-imports", token=token, json={
-        "format": "csv", "content_b64": base64.b64encode(content).decode(), **fields})
-
-
-def finished(system, token, import_id, timeout=300):
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        response = system.request("GET", f"/api/v1/provider-imports/{import_id}", token=token)
-        # A loaded test machine may keep the service past the gateway's RPC timeout: ask again.
-        assert response.status_code in (200, 504), response.text
-        if response.status_code == 504:
-            continue
-        job = response.json()
-        seen.append(job["processed_rows"])
-        if job["status"] in ("completed", "failed"):
-            return job, seen
-        time.sleep(0.2)
-    raise AssertionError(f"import {import_id} did not finish; progress seen: {seen[-5:]}")
 
 
 def test_bad_rows_are_reported_and_the_good_rows_import(system):
@@ -40,9 +15,9 @@ def test_bad_rows_are_reported_and_the_good_rows_import(system):
                b"Ana Alvarez,ana@example.org,02139,Anxiety\n"
                b"Ben Brooks,not-an-email,02458,trauma_ptsd\n"
                b"Cara Chen,cara@example.org,01608,Astrology\n")
-    response = upload(system, program.access_token, content)
+    response = upload_providers(system, program.access_token, content)
     assert response.status_code == 202, response.text
-    job, _ = finished(system, program.access_token, response.json()["id"])
+    job, _ = finished_import(system, program.access_token, response.json()["id"])
     assert (job["status"], job["created_count"], job["failed_count"]) == ("completed", 1, 2)
     assert [(error["row"], error["field"]) for error in job["errors"]] == [(2, "email"), (3, "specialties")]
     found = system.request("GET", "/api/v1/providers", token=program.access_token, params={"q": "Alvarez"}).json()
@@ -54,10 +29,10 @@ def test_a_10000_row_csv_shows_progress_while_it_runs(system):
     rows = [{"name": data["name"], "email": data["email"], "npi": data["npi"], "specialties": "; ".join(
         data["specialties"]), "postal_code": data["locations"][0]["postal_code"]}
         for data in demo.generate_providers(10_000, seed=3)]
-    response = upload(system, program.access_token, flat.write_csv(rows))
+    response = upload_providers(system, program.access_token, flat.write_csv(rows))
     assert response.status_code == 202, response.text
     assert response.json()["total_rows"] == 10_000
-    job, seen = finished(system, program.access_token, response.json()["id"], timeout=600)
+    job, seen = finished_import(system, program.access_token, response.json()["id"], timeout=600)
     assert (job["status"], job["processed_rows"], job["failed_count"]) == ("completed", 10_000, 0)
     assert any(0 < processed < 10_000 for processed in seen), seen[:20]
     assert seen == sorted(seen)
@@ -71,9 +46,9 @@ def test_export_then_import_round_trips(system):
         exported = system.request("GET", "/api/v1/provider-exports", token=source.access_token,
                                   params={"format": export_format})
         assert exported.status_code == 200, exported.text
-        response = upload(system, target.access_token, exported.content, format=import_format,
-                          on_duplicate="merge")
-        job, _ = finished(system, target.access_token, response.json()["id"])
+        response = upload_providers(system, target.access_token, exported.content, format=import_format,
+                                    on_duplicate="merge")
+        job, _ = finished_import(system, target.access_token, response.json()["id"])
         assert job["errors"] == [] and job["failed_count"] == 0, job
 
     def listing(program):
@@ -97,8 +72,8 @@ def test_only_managers_of_external_providers_import(system, infrastructure):
     program = sign_up(system)
     _, email = add_staff_member(infrastructure, program, role="default")
     staff = log_in(system, email)
-    assert_problem(upload(system, staff, b"name\nX\n"), 403)
+    assert_problem(upload_providers(system, staff, b"name\nX\n"), 403)
     assert_problem(system.request("GET", "/api/v1/provider-imports/template", token=staff), 403)
     template = system.request("GET", "/api/v1/provider-imports/template", token=program.access_token)
     assert template.status_code == 200 and template.text.startswith("name,kind,")
-    assert_problem(upload(system, program.access_token, b"colour\nblue\n"), 422)
+    assert_problem(upload_providers(system, program.access_token, b"colour\nblue\n"), 422)

@@ -177,3 +177,147 @@ def test_stale_records_get_an_update_request_automatically(system):
 
     assert requests_of(system, program, fresh["id"]) == []
     assert len(requests_of(system, program, stale["id"])) == 1  # once, not at every sweep
+
+
+# Corrections held for staff approval (the program's corrections_need_approval).
+
+@pytest.fixture(scope="module")
+def reviewed(system, infrastructure):
+    """A program whose providers' corrections wait for approval, an admin who approves them and a
+    staff member who only reads the directory."""
+    program = sign_up(system, name="Harbor Health")
+    turned_on = system.request("PUT", "/api/v1/directory/settings", token=program.access_token,
+                               json={"corrections_need_approval": True})
+    assert turned_on.status_code == 200 and turned_on.json()["corrections_need_approval"] is True, turned_on.text
+    admin_id, admin_email = add_staff_member(infrastructure, program, role="admin")
+    _, reader_email = add_staff_member(infrastructure, program, role="default")
+    return program, (admin_id, log_in(system, admin_email)), log_in(system, reader_email)
+
+
+def answered_request(system, program, provider, corrections):
+    """An update request sent to ``provider`` and answered with ``corrections``; the answer."""
+    request = send_request(system, program, provider["id"]).json()
+    answer = system.request("POST", public_path(emailed_link(system, provider["email"], MARKER)), json=corrections)
+    assert answer.status_code == 200, answer.text
+    return request, answer.json()
+
+
+def decide(system, token, request_id, decision, **kwargs):
+    return system.request("POST", f"/api/v1/provider-update-requests/{request_id}/{decision}", token=token, **kwargs)
+
+
+def detail(system, token, request_id):
+    return system.request("GET", f"/api/v1/provider-update-requests/{request_id}", token=token)
+
+
+def history_of(system, program, provider_id):
+    response = system.request("GET", f"/api/v1/providers/{provider_id}/history", token=program.access_token)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def test_held_corrections_change_the_record_only_once_staff_approve_them(system, reviewed):
+    program, (admin_id, admin), reader = reviewed
+    provider = a_provider(system, program, last_verified_on="2024-01-10")
+    request, answer = answered_request(system, program, provider, {
+        "specialties": ["anxiety", "grief"], "accepting_new_clients": False, "languages": ["en"]})
+    assert answer["status"] == "awaiting_approval"
+    assert "Harbor Health received your corrections and will review them" in answer["message"]
+    assert answer["provider"]["specialties"] == ["anxiety"]  # unchanged until approved
+
+    unchanged = record(system, program, provider["id"])
+    assert (unchanged["specialties"], unchanged["accepting_new_clients"], unchanged["last_verified_on"],
+            unchanged["version"]) == (["anxiety"], True, "2024-01-10", provider["version"])
+    assert [entry for entry in history_of(system, program, provider["id"]) if entry["action"] == "updated"] == []
+    [listed] = requests_of(system, program, provider["id"], status="awaiting_approval")
+    assert listed["id"] == request["id"] and listed["decided_by"] is None
+
+    # Staff who read the directory see the corrections beside the record; only managers decide.
+    shown = detail(system, reader, request["id"])
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["changes"] == [  # languages is as it was: nothing to approve there
+        {"field": "specialties", "current": ["anxiety"], "proposed": ["anxiety", "grief"]},
+        {"field": "accepting_new_clients", "current": True, "proposed": False}]
+    assert_problem(decide(system, reader, request["id"], "approve"), 403, "FORBIDDEN")
+    assert_problem(decide(system, reader, request["id"], "reject", json={}), 403, "FORBIDDEN")
+    assert record(system, program, provider["id"])["version"] == provider["version"]
+
+    approved = decide(system, admin, request["id"], "approve")
+    assert approved.status_code == 200, approved.text
+    body = approved.json()
+    assert (body["status"], body["decided_by"], body["decided_at"] is not None) == ("approved", admin_id, True)
+    today = datetime.now(timezone.utc).date().isoformat()
+    corrected = record(system, program, provider["id"])
+    assert (corrected["specialties"], corrected["accepting_new_clients"], corrected["last_verified_on"]) == (
+        ["anxiety", "grief"], False, today)
+    by_request = [entry for entry in history_of(system, program, provider["id"])
+                  if entry["update_request_id"] == request["id"]]
+    assert {entry["field"] for entry in by_request} == {"specialties", "accepting_new_clients", "last_verified_on"}
+    assert {entry["actor_id"] for entry in by_request} == {admin_id}
+
+    # Decided once.
+    for decision in ("approve", "reject"):
+        refused = assert_problem(decide(system, admin, request["id"], decision), 409, "CONFLICT")
+        assert "already approved" in refused["detail"]
+    assert record(system, program, provider["id"])["version"] == corrected["version"]
+    assert [item["id"] for item in requests_of(system, program, provider["id"], status="approved")] == [request["id"]]
+
+
+def test_rejected_corrections_are_discarded(system, reviewed):
+    program, (admin_id, admin), _ = reviewed
+    provider = a_provider(system, program)
+    request, answer = answered_request(system, program, provider, {"name": "Someone Else"})
+    assert answer["status"] == "awaiting_approval"
+
+    for bad in ({"reason": "x" * 1001}, {"decision": "approved"}):
+        assert_problem(decide(system, admin, request["id"], "reject", json=bad), 422, "VALIDATION_FAILED")
+    assert requests_of(system, program, provider["id"])[0]["status"] == "awaiting_approval"
+
+    rejected = decide(system, admin, request["id"], "reject", json={"reason": "Not the name on their license."})
+    assert rejected.status_code == 200, rejected.text
+    body = rejected.json()
+    assert (body["status"], body["decided_by"], body["rejection_reason"]) == (
+        "rejected", admin_id, "Not the name on their license.")
+    assert body["changes"] == [{"field": "name", "current": "Jane Doe", "proposed": "Someone Else"}]
+    kept = record(system, program, provider["id"])
+    assert (kept["name"], kept["last_verified_on"], kept["version"]) == ("Jane Doe", None, provider["version"])
+    assert [entry for entry in history_of(system, program, provider["id"]) if entry["action"] == "updated"] == []
+    refused = assert_problem(decide(system, admin, request["id"], "approve"), 409, "CONFLICT")
+    assert "already rejected" in refused["detail"]
+    assert [item["id"] for item in requests_of(system, program, provider["id"], status="rejected")] == [request["id"]]
+
+
+def test_nothing_to_decide_is_refused_and_changes_nothing(system, reviewed):
+    program, (_, admin), _ = reviewed
+    provider = a_provider(system, program)
+
+    # "All correct" has nothing to approve: the record is verified at once.
+    confirmed, answer = answered_request(system, program, provider, {})
+    assert answer["status"] == "completed" and "up to date" in answer["message"]
+    assert record(system, program, provider["id"])["last_verified_on"] == datetime.now(timezone.utc).date().isoformat()
+    assert detail(system, admin, confirmed["id"]).json()["changes"] == []
+    refused = assert_problem(decide(system, admin, confirmed["id"], "approve"), 409, "CONFLICT")
+    assert "nothing to approve" in refused["detail"]
+
+    unanswered = send_request(system, program, provider["id"]).json()
+    for decision in ("approve", "reject"):
+        refused = assert_problem(decide(system, admin, unanswered["id"], decision), 409, "CONFLICT")
+        assert "has not answered" in refused["detail"]
+
+    # Unknown ids and another program's request answer 404, as does a malformed id.
+    held_for = a_provider(system, program)
+    held, _ = answered_request(system, program, held_for, {"name": "Held"})
+    other = sign_up(system)
+    for token, request_id in ((other.access_token, held["id"]), (admin, str(uuid.uuid4()))):
+        assert_problem(detail(system, token, request_id), 404, "NOT_FOUND")
+        for decision in ("approve", "reject"):
+            assert_problem(decide(system, token, request_id, decision), 404, "NOT_FOUND")
+    assert_problem(detail(system, admin, "not-an-id"), 404)
+    assert requests_of(system, program, held_for["id"], status="awaiting_approval")[0]["id"] == held["id"]
+    assert record(system, program, held_for["id"])["name"] == "Jane Doe"
+
+    # The provider was removed meanwhile: the corrections can only be rejected.
+    assert system.request("DELETE", f"/api/v1/providers/{held_for['id']}", token=admin).status_code == 204
+    refused = assert_problem(decide(system, admin, held["id"], "approve"), 409, "CONFLICT")
+    assert "removed from the directory" in refused["detail"]
+    assert decide(system, admin, held["id"], "reject").json()["status"] == "rejected"

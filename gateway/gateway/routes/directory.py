@@ -6,18 +6,20 @@ from shared.permissions import PROVIDERS_MANAGE, PROVIDERS_READ, SETTINGS_MANAGE
 
 TAG = "directory"
 READ = (PROVIDERS_READ, PROVIDERS_MANAGE)
+UPDATE_REQUEST = "/api/v1/provider-update-requests/<uuid:update_request_id>"
 
 HSDS = "/public/directories/<string:slug>/hsds"
 HSDS_TAG = "HSDS 3.0 read API"
 
 
 def _hsds(path, rpc, summary, query=None, response=s.HsdsPage):
+    # Every HSDS list is a Page, or with format=ndjson every result streamed.
     return Route("GET", HSDS + path, "directory." + rpc, summary, public=True, rate_limit="public",
-                 query=query, response=response, tag=HSDS_TAG)
+                 query=query, response=response, streams_ndjson=response is s.HsdsPage, tag=HSDS_TAG)
 
 
 # Open Referral HSDS 3.0 over a published directory (public fields only); objects as in the
-# HSDS JSON schemas, lists in HSDS's Page.
+# HSDS JSON schemas, lists in HSDS's Page (or NDJSON).
 HSDS_ROUTES = [
     _hsds("/", "hsds_api_info", "HSDS version, profile and OpenAPI document of this API", response=s.HsdsApiInfo),
     _hsds("/services", "hsds_services", "Services (one-to-one fields, or fully nested with full=true)",
@@ -28,7 +30,9 @@ HSDS_ROUTES = [
     _hsds("/organizations/<uuid:organization_id>", "hsds_organization", "A fully nested organization",
           query=s.HsdsOrganizationQuery, response=s.HsdsObject),
     _hsds("/taxonomies", "hsds_taxonomies", "The taxonomies of the directory's terms", query=s.HsdsPageQuery),
+    _hsds("/taxonomies/<uuid:taxonomy_id>", "hsds_taxonomy", "A taxonomy", response=s.HsdsObject),
     _hsds("/taxonomy_terms", "hsds_taxonomy_terms", "The directory's taxonomy terms", query=s.HsdsTaxonomyTermsQuery),
+    _hsds("/taxonomy_terms/<uuid:taxonomy_term_id>", "hsds_taxonomy_term", "A taxonomy term", response=s.HsdsObject),
 ]
 
 ROUTES = [
@@ -53,8 +57,19 @@ ROUTES = [
           permissions=(PROVIDERS_MANAGE,), body=s.UpdateRequestCreate, forward_headers=("Idempotency-Key",),
           response=s.UpdateRequestOut, status=201, tag=TAG),
     Route("GET", "/api/v1/provider-update-requests", "directory.list_update_requests",
-          "Update requests sent, newest first, with their status (sent, completed, expired)",
+          "Update requests sent, newest first, with their status (sent, completed, expired, awaiting_approval, "
+          "approved, rejected)",
           permissions=READ, query=s.UpdateRequestQuery, response=s.UpdateRequestPage, tag=TAG),
+    Route("GET", UPDATE_REQUEST, "directory.get_update_request",
+          "One update request, with the corrections it holds for approval beside the record's values now",
+          permissions=READ, response=s.UpdateRequestDetail, tag=TAG),
+    Route("POST", UPDATE_REQUEST + "/approve", "directory.approve_update_request",
+          "Apply the corrections awaiting approval, with history naming the request and the approver "
+          "(409 unless awaiting approval, or if the provider was removed)",
+          permissions=(PROVIDERS_MANAGE,), response=s.UpdateRequestDetail, tag=TAG),
+    Route("POST", UPDATE_REQUEST + "/reject", "directory.reject_update_request",
+          "Discard the corrections awaiting approval, with an optional reason (409 unless awaiting approval)",
+          permissions=(PROVIDERS_MANAGE,), body=s.UpdateRequestRejection, response=s.UpdateRequestDetail, tag=TAG),
     Route("GET", "/public/provider-updates/<string:token>", "directory.provider_update_form",
           "What a provider's update link shows: their record (410 once used, expired or replaced)", public=True,
           rate_limit="public", response=s.ProviderUpdateForm, problems=(410,), tag="provider updates"),
@@ -76,7 +91,8 @@ ROUTES = [
           "Every provider as CSV (formula-safe) or as a zipped HSDS 3.0 data package",
           permissions=READ, query=s.ExportQuery, files=("text/csv", "application/zip"), tag=TAG),
     Route("GET", "/api/v1/directory/settings", "directory.get_settings",
-          "Public URL, public directory on or off, insurance plans that filter search",
+          "Public URL, public directory on or off, insurance plans that filter search, stale period of provider "
+          "records, whether providers' corrections need approval",
           response=s.DirectorySettings, tag=TAG),
     Route("PUT", "/api/v1/directory/settings", "directory.put_settings", "Change the directory settings",
           permissions=(SETTINGS_MANAGE,), body=s.DirectorySettings, response=s.DirectorySettings, tag=TAG),

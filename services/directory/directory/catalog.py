@@ -136,6 +136,7 @@ def public_provider(session, slug, provider_id):
 
 
 UPDATE_REQUEST = schemas.UpdateRequestOut()
+PROPOSED_CHANGES = schemas.ProposedChange(many=True)
 
 
 def send_update_request(session, caller, provider_id, data, idempotency_key, get_organization, public_base_url):
@@ -159,10 +160,42 @@ def list_update_requests(session, caller, query):
     return {"items": [_update_request_out(request, name) for request, name in rows], "next_cursor": next_cursor}
 
 
+def get_update_request(session, caller, update_request_id):
+    caller.require(p.PROVIDERS_READ, p.PROVIDERS_MANAGE)
+    return _update_request_detail(session, update_requests.get_request(session, _org(caller),
+                                                                       uuid.UUID(update_request_id)))
+
+
+def approve_update_request(session, caller, update_request_id):
+    caller.require(p.PROVIDERS_MANAGE)
+    request, provider = update_requests.approve(session, _org(caller), uuid.UUID(update_request_id),
+                                                uuid.UUID(caller.user_id))
+    audit.record_for(session, caller, "provider_update_request.approve", "provider", provider.id,
+                     details={"update_request_id": str(request.id), "fields": sorted(request.proposed_changes)})
+    session.commit()
+    return _update_request_detail(session, request)
+
+
+def reject_update_request(session, caller, update_request_id, data):
+    caller.require(p.PROVIDERS_MANAGE)
+    request = update_requests.reject(session, _org(caller), uuid.UUID(update_request_id), uuid.UUID(caller.user_id),
+                                     data["reason"])
+    audit.record_for(session, caller, "provider_update_request.reject", "provider", request.provider_id,
+                     details={"update_request_id": str(request.id), "fields": sorted(request.proposed_changes)})
+    session.commit()
+    return _update_request_detail(session, request)
+
+
 def _update_request_out(request, provider_name):
     """The request's columns, with its provider's name and its status now."""
     return UPDATE_REQUEST.dump(request) | {
         "provider_name": provider_name, "status": update_requests.status_of(request, datetime.now(timezone.utc))}
+
+
+def _update_request_detail(session, request):
+    """As listed, with the corrections it holds beside the record's values now."""
+    return _update_request_out(request, session.get(Provider, request.provider_id).name) | {
+        "changes": PROPOSED_CHANGES.dump(update_requests.proposed_beside_current(session, request))}
 
 
 def provider_update_form(session, token):
@@ -175,14 +208,24 @@ def provider_update_form(session, token):
         "provider": provider, "terms": active_terms})
 
 
+# What the provider is told became of their corrections.
+_SUBMITTED = {
+    "completed": "Thank you: your record is up to date in {program}'s directory.",
+    update_requests.AWAITING_APPROVAL: "Thank you: {program} received your corrections and will review them; "
+                                       "your record changes once they approve them.",
+}
+
+
 def submit_provider_update(session, token, corrections):
     request, provider = update_requests.submit(session, token, corrections)
+    status = update_requests.status_of(request, request.completed_at)
     audit.record(session, request.org_id, None, "provider_update_request.complete", "provider", provider.id,
-                 details={"update_request_id": str(request.id), "fields": sorted(corrections)})
+                 details={"update_request_id": str(request.id), "fields": sorted(corrections), "status": status})
     session.commit()
+    program_name = program_names.name_of(session, request.org_id)
     return schemas.ProviderUpdateDone().dump({
-        "program_name": program_names.name_of(session, request.org_id), "completed_at": request.completed_at,
-        "provider": provider})
+        "program_name": program_name, "completed_at": request.completed_at, "status": status,
+        "message": _SUBMITTED[status].format(program=program_name), "provider": provider})
 
 
 def send_stale_update_requests(session, public_base_url):

@@ -7,21 +7,28 @@ It shows what the public directory shows: the providers the program's search lis
 like never leave. Each provider is one HSDS organization (with the provider's id) delivering
 one service, shaped by directory.hsds exactly as exports are. Lists are HSDS Pages in the
 providers' name order; an unknown or unpublished directory is NotFound.
+
+With ``format=ndjson`` a list is every result, which the gateway streams: it asks for them one
+batch at a time, and each answer, ``{"contents": [...], "after": cursor or None}``, says where
+the next batch starts (a keyset cursor over the providers' name order; a position in the small
+lists held in memory), so no reply carries a whole directory.
 """
 import math
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import false, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from directory import hsds, settings, terms
 from directory.errors import NotFound
 from directory.models import Provider, hsds_service_id
 from directory.providers import CREATE_DEFAULTS, EDITABLE_FIELDS
-from directory.schemas import PUBLIC_PROVIDER_FIELDS
+from directory.schemas import HSDS_MAX_PER_PAGE, PUBLIC_PROVIDER_FIELDS
 from directory.search import text_query, visible_providers
 from directory.taxonomy import TAXONOMIES, TAXONOMY_BY_NAME, Vocabulary
+from shared.pagination import decode_cursor, page as keyset_page, query_fingerprint
 
 HSDS_VERSION = "3.0"
 # No profile of HSDS is followed: the profile is the base specification's.
@@ -33,8 +40,36 @@ INTERNAL_TERM_FIELDS = {uuid.UUID(hsds.internal_term_to_hsds(field)["id"]): fiel
 TAXONOMY_FIELDS = {uuid.UUID(hsds.taxonomy_id(hsds.TAXONOMY_PREFIX + taxonomy.name)): taxonomy.provider_field
                    for taxonomy in TAXONOMIES}
 INTERNAL_TAXONOMY_ID = uuid.UUID(hsds.taxonomy_id(hsds.INTERNAL_TAXONOMY))
+# Results per answer of an ndjson stream: as many as the largest page, so a batch costs what a page does.
+NDJSON_BATCH = HSDS_MAX_PER_PAGE
 
 providers = Provider.__table__
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The batch of an ndjson stream asked for: the one after ``after``, the cursor the previous
+    batch answered (None: the first). ``scope`` ties the cursor to the listing, directory and
+    filters that made it, so a tampered or foreign cursor is refused (ValidationFailed)."""
+
+    scope: str
+    after: str | None
+
+    def last_key(self, key_length: int) -> list | None:
+        return decode_cursor(self.after, self.scope, key_length)
+
+    def answer(self, rows: list, sort_key: Callable, shape: Callable) -> dict:
+        """Given up to NDJSON_BATCH + 1 ``rows`` in order, this batch and the cursor of the next."""
+        batch_rows, after = keyset_page(rows, NDJSON_BATCH, sort_key, self.scope)
+        return {"contents": [shape(row) for row in batch_rows], "after": after}
+
+
+def ndjson_batch(listing: str, directory, query: dict, after: str | None) -> Batch | None:
+    """The batch of ``listing`` that ``query`` and ``after`` ask for; None when ``query`` asks for a Page."""
+    if query["format"] != "ndjson":
+        return None
+    filters = {key: value for key, value in query.items() if key not in ("page", "per_page")}
+    return Batch(query_fingerprint(listing, directory.org_id, filters), after)
 
 
 def api_info(session: Session, slug: str, public_base_url: str) -> dict:
@@ -42,9 +77,9 @@ def api_info(session: Session, slug: str, public_base_url: str) -> dict:
     return {"version": HSDS_VERSION, "profile": PROFILE_URL, "openapi_url": f"{public_base_url}/openapi.json"}
 
 
-def services(session: Session, slug: str, query: dict) -> dict:
+def services(session: Session, slug: str, query: dict, after: str | None = None) -> dict:
     """HsdsServicesQuery-shaped ``query``: one-to-one fields of each service, or (``full``)
-    fully nested services."""
+    fully nested services; with ndjson, the batch after ``after``."""
     directory = settings.find_public_directory(session, slug)
     vocabulary = terms.load_vocabulary(session, directory.org_id)
     conditions = _matching(session, directory, query.get("search"))
@@ -61,7 +96,7 @@ def services(session: Session, slug: str, query: dict) -> dict:
         service = hsds.provider_to_hsds_service(public_record(provider), vocabulary)
         return service if query["full"] else _one_to_one_fields(service)
 
-    return _database_page(session, conditions, query, shown)
+    return _database_list(session, conditions, query, ndjson_batch("services", directory, query, after), shown)
 
 
 def service(session: Session, slug: str, service_id: str) -> dict:
@@ -74,16 +109,17 @@ def service(session: Session, slug: str, service_id: str) -> dict:
     return hsds.provider_to_hsds_service(public_record(provider), terms.load_vocabulary(session, directory.org_id))
 
 
-def organizations(session: Session, slug: str, query: dict) -> dict:
+def organizations(session: Session, slug: str, query: dict, after: str | None = None) -> dict:
     """HsdsOrganizationsQuery-shaped ``query``: one-to-one fields of each organization, or
-    (``full``) fully nested organizations with their services."""
+    (``full``) fully nested organizations with their services; with ndjson, the batch after ``after``."""
     directory = settings.find_public_directory(session, slug)
     conditions = _matching(session, directory, query.get("search"))
+    batch = ndjson_batch("organizations", directory, query, after)
     if not query["full"]:
-        return _database_page(session, conditions, query, lambda provider: _one_to_one_fields(
+        return _database_list(session, conditions, query, batch, lambda provider: _one_to_one_fields(
             hsds.provider_to_hsds_organization(public_record(provider))))
     vocabulary = terms.load_vocabulary(session, directory.org_id)
-    return _database_page(session, conditions, query,
+    return _database_list(session, conditions, query, batch,
                           lambda provider: _nested_organization(provider, vocabulary, query["full_service"]))
 
 
@@ -99,20 +135,29 @@ def organization(session: Session, slug: str, organization_id: str, query: dict)
     return _nested_organization(provider, vocabulary, query["full_service"])
 
 
-def taxonomies(session: Session, slug: str, query: dict) -> dict:
-    settings.find_public_directory(session, slug)
-    return _listed_page(_searched(hsds.hsds_taxonomies(), query.get("search"), ("name", "description")), query)
-
-
-def taxonomy_terms(session: Session, slug: str, query: dict) -> dict:
-    """Every term of the program's vocabularies (inactive ones too: providers may still carry
-    them) and the internal terms of public fields, by vocabulary."""
+def taxonomies(session: Session, slug: str, query: dict, after: str | None = None) -> dict:
     directory = settings.find_public_directory(session, slug)
-    listed = [hsds.taxonomy_term_to_hsds(term) for term in terms.load_vocabulary(session, directory.org_id)]
-    listed += [hsds.internal_term_to_hsds(field) for field in PUBLIC_INTERNAL_FIELDS]
+    return _memory_list(_searched(hsds.hsds_taxonomies(), query.get("search"), ("name", "description")), query,
+                        ndjson_batch("taxonomies", directory, query, after))
+
+
+def taxonomy(session: Session, slug: str, taxonomy_id: str) -> dict:
+    settings.find_public_directory(session, slug)
+    return _by_id(hsds.hsds_taxonomies(), taxonomy_id, "No such taxonomy.")
+
+
+def taxonomy_terms(session: Session, slug: str, query: dict, after: str | None = None) -> dict:
+    directory = settings.find_public_directory(session, slug)
+    listed = _public_terms(session, directory)
     if "taxonomy_id" in query:
         listed = [term for term in listed if term["taxonomy_id"] == str(query["taxonomy_id"])]
-    return _listed_page(_searched(listed, query.get("search"), ("name", "code", "description")), query)
+    return _memory_list(_searched(listed, query.get("search"), ("name", "code", "description")), query,
+                        ndjson_batch("taxonomy_terms", directory, query, after))
+
+
+def taxonomy_term(session: Session, slug: str, taxonomy_term_id: str) -> dict:
+    directory = settings.find_public_directory(session, slug)
+    return _by_id(_public_terms(session, directory), taxonomy_term_id, "No such taxonomy term.")
 
 
 def public_record(provider: Provider) -> dict:
@@ -149,16 +194,44 @@ def _with_taxonomy(taxonomy_id: uuid.UUID):
     return false()
 
 
-def _database_page(session: Session, conditions: list, query: dict, shape: Callable[[Provider], dict]) -> dict:
-    total = session.scalar(select(func.count()).select_from(providers).where(*conditions))
-    rows = session.scalars(select(Provider).where(*conditions).order_by(Provider.name, Provider.id)
-                           .offset((query["page"] - 1) * query["per_page"]).limit(query["per_page"])).all()
-    return _page([shape(row) for row in rows], total, query)
+def _public_terms(session: Session, directory) -> list[dict]:
+    """Every term of the program's vocabularies (inactive ones too: providers may still carry
+    them) and the internal terms of public fields, by vocabulary."""
+    listed = [hsds.taxonomy_term_to_hsds(term) for term in terms.load_vocabulary(session, directory.org_id)]
+    return listed + [hsds.internal_term_to_hsds(field) for field in PUBLIC_INTERNAL_FIELDS]
 
 
-def _listed_page(items: list[dict], query: dict) -> dict:
-    start = (query["page"] - 1) * query["per_page"]
-    return _page(items[start:start + query["per_page"]], len(items), query)
+def _by_id(items: list[dict], item_id: str, missing: str) -> dict:
+    wanted = str(uuid.UUID(item_id))
+    found = next((item for item in items if item["id"] == wanted), None)
+    if found is None:
+        raise NotFound(missing)
+    return found
+
+
+def _database_list(session: Session, conditions: list, query: dict, batch: Batch | None,
+                   shape: Callable[[Provider], dict]) -> dict:
+    """The providers ``conditions`` select, in name order, shaped: a Page, or the ndjson ``batch``."""
+    ordered = select(Provider).where(*conditions).order_by(Provider.name, Provider.id)
+    if batch is None:
+        total = session.scalar(select(func.count()).select_from(providers).where(*conditions))
+        rows = session.scalars(ordered.offset((query["page"] - 1) * query["per_page"]).limit(query["per_page"])).all()
+        return _page([shape(row) for row in rows], total, query)
+    if (last := batch.last_key(2)) is not None:
+        ordered = ordered.where(tuple_(Provider.name, Provider.id) > tuple_(last[0], uuid.UUID(last[1])))
+    rows = session.scalars(ordered.limit(NDJSON_BATCH + 1)).all()
+    return batch.answer(rows, lambda provider: [provider.name, str(provider.id)], shape)
+
+
+def _memory_list(items: list[dict], query: dict, batch: Batch | None) -> dict:
+    """``items``, held in memory: a Page, or the ndjson ``batch`` (its cursor is a position)."""
+    if batch is None:
+        start = (query["page"] - 1) * query["per_page"]
+        return _page(items[start:start + query["per_page"]], len(items), query)
+    last = batch.last_key(1)
+    start = 0 if last is None else last[0] + 1
+    positioned = list(enumerate(items[start:start + NDJSON_BATCH + 1], start))
+    return batch.answer(positioned, lambda row: [row[0]], lambda row: row[1])
 
 
 def _page(contents: list[dict], total: int, query: dict) -> dict:

@@ -214,7 +214,8 @@ class ProviderHistory(FieldHistory, Base):
     __tablename__ = "provider_history"
 
     provider_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("providers.id"), nullable=False)
-    # Set when the provider made the change themselves, through this update request's link.
+    # Set when the provider made the change themselves, through this update request's link
+    # (actor_id then names the staff member who approved it, if the program asked for approval).
     update_request_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("provider_update_requests.id", name="fk_provider_history_update_request"))
 
@@ -277,6 +278,9 @@ class DirectorySettings(Base):
     # Providers last verified longer ago than this get an update request automatically
     # (directory.update_requests); None: never.
     stale_after_days: Mapped[int | None] = mapped_column(Integer)
+    # A provider's corrections through an update request wait for staff approval instead of
+    # applying at once (directory.update_requests).
+    corrections_need_approval: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     updated_at: Mapped[datetime] = _now_column(onupdate=func.now())
     updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
@@ -296,8 +300,10 @@ class ProgramName(Base):
 
 class ProviderUpdateRequest(Base):
     """A single-use, expiring link emailed to a provider to review and correct their own record
-    (directory.update_requests). Only the token's hash is kept; the status is sent, completed
-    or expired (completed_at, expires_at)."""
+    (directory.update_requests). Only the token's hash is kept; the status follows from the
+    columns (update_requests.status_of): sent, completed or expired (completed_at, expires_at),
+    and for corrections held for approval awaiting_approval, approved or rejected
+    (proposed_changes, decision)."""
 
     __tablename__ = "provider_update_requests"
     __mapper_args__ = {"eager_defaults": True}
@@ -314,9 +320,19 @@ class ProviderUpdateRequest(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # The provider's corrections held for staff approval, ``field: value`` as JSON; kept once decided.
+    proposed_changes: Mapped[dict | None] = mapped_column(JSONB(none_as_null=True))
+    decision: Mapped[str | None] = mapped_column(String(16))  # approved or rejected
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("trigger IN ('staff', 'stale')", name="ck_provider_update_requests_trigger"),
+        # Only corrections held for approval are decided, and a decision says who and when.
+        CheckConstraint("decision IS NULL OR (decision IN ('approved', 'rejected') AND proposed_changes IS NOT NULL "
+                        "AND decided_by IS NOT NULL AND decided_at IS NOT NULL)",
+                        name="ck_provider_update_requests_decision"),
         UniqueConstraint("token_hash", name="uq_provider_update_requests_token_hash"),
         UniqueConstraint("org_id", "idempotency_key", name="uq_provider_update_requests_idempotency"),
         # The staff's list, newest first; a provider's requests (the open one, the last one sent).

@@ -302,7 +302,8 @@ class HistoryPage(StrictSchema):
 
 class ProviderHistoryEntry(HistoryEntry):
     update_request_id = fields.UUID(allow_none=True, metadata={
-        "description": "The update request through which the provider made this change themselves; null otherwise."})
+        "description": "The update request through which the provider made this change themselves (applied at once, "
+                       "or approved by actor_id); null otherwise."})
 
 
 class ProviderHistoryPage(HistoryPage):
@@ -344,6 +345,9 @@ class DirectorySettings(StrictSchema):
                                           "A provider last verified longer ago than this (or, never verified, added "
                                           "longer ago) is emailed an update request automatically, at most once per "
                                           "this many days; null: never.")})
+    corrections_need_approval = fields.Boolean(load_default=False, metadata={"description": (
+        "A provider's corrections through an update request wait for staff who manage providers to approve them, "
+        "instead of applying at once (default false). A submission changing nothing confirms the record at once.")})
     updated_at = fields.AwareDateTime(dump_only=True, allow_none=True, metadata={"description": "Last change."})
 
     @validates_schema
@@ -441,7 +445,7 @@ class ExportQuery(StrictSchema):
 
 # Update requests: a provider corrects their own record through an emailed link (directory.update_requests).
 
-UPDATE_REQUEST_STATUSES = ("sent", "completed", "expired")
+UPDATE_REQUEST_STATUSES = ("sent", "completed", "expired", "awaiting_approval", "approved", "rejected")
 
 
 class UpdateRequestCreate(StrictSchema):
@@ -453,14 +457,37 @@ class UpdateRequestOut(StrictSchema):
     provider_id = fields.UUID(metadata={"description": "The provider asked."})
     provider_name = fields.String(metadata={"description": "Their name."})
     email = fields.String(metadata={"description": "Where the link was sent."})
-    status = fields.String(metadata={"description": "sent (the link works), completed (the provider answered) or "
-                                                    "expired (unanswered in time, or replaced by a newer request)."})
+    status = fields.String(metadata={"description": (
+        "sent (the link works), completed (the provider answered and their corrections applied), expired "
+        "(unanswered in time, or replaced by a newer request), awaiting_approval (the provider answered; their "
+        "corrections wait for staff, the program's corrections_need_approval), approved or rejected (by staff).")})
     trigger = fields.String(metadata={"description": "staff (sent by hand) or stale (sent automatically: the record "
                                                      "was not verified within the program's stale_after_days)."})
     sent_by = fields.UUID(allow_none=True, metadata={"description": "The staff member who sent it; null if automatic."})
     sent_at = fields.AwareDateTime(metadata={"description": "When it was sent."})
     expires_at = fields.AwareDateTime(metadata={"description": "Until when the link works."})
     completed_at = fields.AwareDateTime(allow_none=True, metadata={"description": "When the provider answered."})
+    decided_by = fields.UUID(allow_none=True, metadata={
+        "description": "The staff member who approved or rejected the corrections; null until then."})
+    decided_at = fields.AwareDateTime(allow_none=True, metadata={"description": "When they were approved or rejected."})
+    rejection_reason = fields.String(allow_none=True, metadata={"description": "Why they were rejected, if said."})
+
+
+class ProposedChange(StrictSchema):
+    field = fields.String(metadata={"description": "A field of the provider's record."})
+    current = fields.Raw(allow_none=True, metadata={"description": "Its value in the record now."})
+    proposed = fields.Raw(allow_none=True, metadata={"description": "The value the provider sent."})
+
+
+class UpdateRequestDetail(UpdateRequestOut):
+    changes = fields.List(fields.Nested(ProposedChange), metadata={"description": (
+        "The corrections held for approval, each beside the record's value now; empty when none were held "
+        "(not answered yet, or applied at once).")})
+
+
+class UpdateRequestRejection(StrictSchema):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000), metadata={
+        "description": "Why the corrections are rejected (optional; kept on the request)."})
 
 
 class UpdateRequestQuery(PageQuery):
@@ -485,7 +512,12 @@ class ProviderUpdateForm(StrictSchema):
 class ProviderUpdateDone(StrictSchema):
     program_name = fields.String(metadata={"description": "The program asking."})
     completed_at = fields.AwareDateTime(metadata={"description": "When the corrections were received."})
-    provider = fields.Nested(ProviderFields, metadata={"description": "The record as corrected."})
+    status = fields.String(metadata={"description": (
+        "completed (the corrections applied) or awaiting_approval (received; the program reviews them before "
+        "they show in its directory).")})
+    message = fields.String(metadata={"description": "What became of the corrections, in words."})
+    provider = fields.Nested(ProviderFields, metadata={
+        "description": "The record as the program has it now (unchanged while the corrections await approval)."})
 
 
 # The HSDS 3.0 read API of a published directory (directory.hsds_api).
@@ -498,14 +530,12 @@ class HsdsPageQuery(StrictSchema):
 
     search = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "Full text search."})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000),
-                          metadata={"description": "Page number, from 1."})
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=HSDS_MAX_PER_PAGE),
-                              metadata={"description": f"Results per page (default 25, at most {HSDS_MAX_PER_PAGE})."})
-    # The gateway answers an RPC's reply whole, so "every result, unpaginated" (ndjson) would
-    # carry a whole directory in one message: pages only.
-    format = fields.String(load_default="json", validate=validate.OneOf(
-        ("json",), error="Only json is offered; walk the results with page and per_page."),
-        metadata={"description": "json (the only format offered)."})
+                          metadata={"description": "Page number, from 1 (ignored with format=ndjson)."})
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=HSDS_MAX_PER_PAGE), metadata={
+        "description": f"Results per page (default 25, at most {HSDS_MAX_PER_PAGE}; ignored with format=ndjson)."})
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "ndjson")), metadata={
+        "description": "json (a Page of results) or ndjson (every result, unpaginated, streamed as "
+                       "application/x-ndjson: one JSON object per line, as the Page's contents)."})
 
 
 class HsdsServicesQuery(HsdsPageQuery):
@@ -546,8 +576,8 @@ class HsdsPage(StrictSchema):
 
 
 class HsdsObject(StrictSchema):
-    """An HSDS 3.0 object (a fully nested service or organization), as the HSDS JSON schemas
-    describe it."""
+    """An HSDS 3.0 object (a fully nested service or organization, a taxonomy, a taxonomy
+    term), as the HSDS JSON schemas describe it."""
 
     class Meta(StrictSchema.Meta):
         unknown = INCLUDE

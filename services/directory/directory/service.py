@@ -75,35 +75,44 @@ class DirectoryService(ServiceBase):
     def public_provider(self, slug, provider_id, client=None):
         return catalog.public_provider(self.db, slug, provider_id)
 
-    # The HSDS 3.0 read API of a published directory
+    # The HSDS 3.0 read API of a published directory. A list's ``after`` is the cursor of an
+    # ndjson stream's next batch, which only the gateway sends (see directory.hsds_api).
 
     @rpc
     def hsds_api_info(self, slug, client=None):
         return hsds_api.api_info(self.db, slug, self.public_base_url)
 
     @rpc
-    def hsds_services(self, slug, query, client=None):
-        return hsds_api.services(self.db, slug, load(schemas.HsdsServicesQuery(), query))
+    def hsds_services(self, slug, query, after=None, client=None):
+        return hsds_api.services(self.db, slug, load(schemas.HsdsServicesQuery(), query), after)
 
     @rpc
     def hsds_service(self, slug, service_id, client=None):
         return hsds_api.service(self.db, slug, service_id)
 
     @rpc
-    def hsds_organizations(self, slug, query, client=None):
-        return hsds_api.organizations(self.db, slug, load(schemas.HsdsOrganizationsQuery(), query))
+    def hsds_organizations(self, slug, query, after=None, client=None):
+        return hsds_api.organizations(self.db, slug, load(schemas.HsdsOrganizationsQuery(), query), after)
 
     @rpc
     def hsds_organization(self, slug, organization_id, query, client=None):
         return hsds_api.organization(self.db, slug, organization_id, load(schemas.HsdsOrganizationQuery(), query))
 
     @rpc
-    def hsds_taxonomies(self, slug, query, client=None):
-        return hsds_api.taxonomies(self.db, slug, load(schemas.HsdsPageQuery(), query))
+    def hsds_taxonomies(self, slug, query, after=None, client=None):
+        return hsds_api.taxonomies(self.db, slug, load(schemas.HsdsPageQuery(), query), after)
 
     @rpc
-    def hsds_taxonomy_terms(self, slug, query, client=None):
-        return hsds_api.taxonomy_terms(self.db, slug, load(schemas.HsdsTaxonomyTermsQuery(), query))
+    def hsds_taxonomy(self, slug, taxonomy_id, client=None):
+        return hsds_api.taxonomy(self.db, slug, taxonomy_id)
+
+    @rpc
+    def hsds_taxonomy_terms(self, slug, query, after=None, client=None):
+        return hsds_api.taxonomy_terms(self.db, slug, load(schemas.HsdsTaxonomyTermsQuery(), query), after)
+
+    @rpc
+    def hsds_taxonomy_term(self, slug, taxonomy_term_id, client=None):
+        return hsds_api.taxonomy_term(self.db, slug, taxonomy_term_id)
 
     @rpc
     def start_import(self, payload):
@@ -137,6 +146,19 @@ class DirectoryService(ServiceBase):
     @rpc
     def list_update_requests(self, query):
         return catalog.list_update_requests(self.db, self.auth.current, load(schemas.UpdateRequestQuery(), query))
+
+    @rpc
+    def get_update_request(self, update_request_id):
+        return catalog.get_update_request(self.db, self.auth.current, update_request_id)
+
+    @rpc
+    def approve_update_request(self, update_request_id):
+        return catalog.approve_update_request(self.db, self.auth.current, update_request_id)
+
+    @rpc
+    def reject_update_request(self, update_request_id, payload):
+        return catalog.reject_update_request(self.db, self.auth.current, update_request_id,
+                                             load(schemas.UpdateRequestRejection(), payload))
 
     @rpc
     def provider_update_form(self, token, client=None):

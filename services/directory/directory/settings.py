@@ -1,5 +1,6 @@
-"""Per-program directory settings: public slug, public directory switch, insurance filter, and
-after how many days without verification a provider is asked to update their record."""
+"""Per-program directory settings: public slug, public directory switch, insurance filter,
+after how many days without verification a provider is asked to update their record, and
+whether a provider's corrections wait for staff approval."""
 import uuid
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ SETTINGS_DEFAULTS = {
     "insurance_filter_plans": [],
     "restrict_to_insurance_filter_plans": False,
     "stale_after_days": None,
+    "corrections_need_approval": False,
 }
 
 

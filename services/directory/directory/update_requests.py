@@ -9,10 +9,21 @@ corrections confirms the record as it is. After that, once the link expired, or 
 request for the same provider replaced it, the link answers Gone and changes nothing. A
 submission that is not valid changes nothing either, and leaves the link usable.
 
+Approval: when the program's settings say ``corrections_need_approval``, a valid submission
+that would change some field is held on the request (``proposed_changes``, the values as they
+would be stored) and the provider is left as it is: the link is spent all the same, and the
+request awaits approval. Staff see each held field beside its current value, then approve
+(applied then, with history attributed to the request and to the approving staff member, and
+the record verified that day) or reject (discarded, the record not verified). A submission
+that changes nothing has nothing to approve: it confirms the record at once, as without the
+setting. Approving applies the held values over whatever the record holds by then, validated
+again; a provider deleted meanwhile can only be rejected.
+
 Stale records: when a program sets ``stale_after_days``, the periodic sweep sends a request
 to each provider last verified (``last_verified_on``, else the day it was added) longer ago
 than that and with an email address to send it to, at most once per that many days: a
-provider who ignores the request is asked again a period later, not at every sweep. A staff
+provider who ignores the request is asked again a period later, not at every sweep, and one
+whose corrections await approval is not asked until staff decide. A staff
 edit does not count as verification; the provider's answer does, or staff setting
 ``last_verified_on`` after checking the record themselves.
 """
@@ -24,8 +35,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import Date, DateTime, cast, exists, func, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from directory import providers
+from directory import providers, settings
 from directory.errors import Conflict, Gone, NotFound, ValidationFailed
+from directory.history import jsonable
 from directory.models import DirectorySettings, ProgramName, Provider, ProviderUpdateRequest
 from directory.persistence import unique_conflicts
 from shared import notifications
@@ -37,6 +49,16 @@ SWEEP_BATCH = 200  # requests sent per sweep; the rest wait for the next sweep
 MAX_IDEMPOTENCY_KEY = 200
 _SAME_KEY = {"uq_provider_update_requests_idempotency": (
     "An update request with this Idempotency-Key is being sent.", {})}
+AWAITING_APPROVAL = "awaiting_approval"
+# Why a request in each other status cannot be approved or rejected.
+_NOT_AWAITING = {
+    "sent": "The provider has not answered this request yet; there is nothing to approve or reject.",
+    "expired": "This request expired unanswered; there is nothing to approve or reject.",
+    "completed": "These corrections applied when the provider sent them (the program did not require approval "
+                 "then); there is nothing to approve or reject.",
+    "approved": "These corrections were already approved.",
+    "rejected": "These corrections were already rejected.",
+}
 
 
 def send(session: Session, org_id: uuid.UUID, provider_id: uuid.UUID, actor_id: uuid.UUID | None,
@@ -96,20 +118,99 @@ def open_request(session: Session, token: str, lock: bool = False) -> ProviderUp
 
 def submit(session: Session, token: str, corrections: dict,
            now: datetime | None = None) -> tuple[ProviderUpdateRequest, Provider]:
-    """Apply the provider's ProviderCorrections-shaped ``corrections`` through the link, once."""
+    """The provider's ProviderCorrections-shaped ``corrections`` through the link, once: applied,
+    or held for approval (see the module's docstring). Answers the request and the record as it is now."""
     request = open_request(session, token, lock=True)
     now = now or datetime.now(timezone.utc)
-    provider = providers.update_provider(session, request.org_id, None, request.provider_id,
-                                         {**corrections, "last_verified_on": now.date()},
-                                         update_request_id=request.id)
+    needs_approval = settings.get_settings(session, request.org_id).corrections_need_approval
+    proposed = needs_approval and providers.proposed_changes(session, request.org_id, request.provider_id,
+                                                             corrections)
+    if proposed:
+        request.proposed_changes = {field: new for field, (_, new) in proposed.items()}
+        provider = providers.get_provider(session, request.org_id, request.provider_id)
+    else:
+        provider = _apply(session, request, None, corrections, now)
     request.completed_at = now
     return request, provider
 
 
+def get_request(session: Session, org_id: uuid.UUID, request_id: uuid.UUID,
+                lock: bool = False) -> ProviderUpdateRequest:
+    statement = select(ProviderUpdateRequest).where(ProviderUpdateRequest.org_id == org_id,
+                                                    ProviderUpdateRequest.id == request_id)
+    request = session.scalar(statement.with_for_update() if lock else statement)
+    if request is None:
+        raise NotFound("Update request not found.")
+    return request
+
+
+def approve(session: Session, org_id: uuid.UUID, request_id: uuid.UUID, actor_id: uuid.UUID,
+            now: datetime | None = None) -> tuple[ProviderUpdateRequest, Provider]:
+    """Apply the corrections the request holds, as ``actor_id`` approving them."""
+    now = now or datetime.now(timezone.utc)
+    request = _awaiting_decision(session, org_id, request_id, now)
+    if _provider_of(session, request).deleted_at is not None:
+        raise Conflict("The provider was removed from the directory after sending these corrections; "
+                       "reject them to close the request.")
+    provider = _apply(session, request, actor_id, request.proposed_changes, now)
+    _decide(request, "approved", actor_id, now)
+    return request, provider
+
+
+def reject(session: Session, org_id: uuid.UUID, request_id: uuid.UUID, actor_id: uuid.UUID,
+           reason: str | None, now: datetime | None = None) -> ProviderUpdateRequest:
+    """Discard the corrections the request holds; the record stays as it is, and unverified."""
+    now = now or datetime.now(timezone.utc)
+    request = _awaiting_decision(session, org_id, request_id, now)
+    _decide(request, "rejected", actor_id, now)
+    request.rejection_reason = reason
+    return request
+
+
+def proposed_beside_current(session: Session, request: ProviderUpdateRequest) -> list[dict]:
+    """The corrections the request holds, field by field in the record's order, beside the
+    provider's values now (JSON): ``{field, current, proposed}``. Empty when none were held."""
+    proposed = request.proposed_changes or {}
+    provider = _provider_of(session, request)
+    return [{"field": field, "current": jsonable(getattr(provider, field)), "proposed": proposed[field]}
+            for field in providers.EDITABLE_FIELDS if field in proposed]
+
+
 def status_of(request: ProviderUpdateRequest, now: datetime) -> str:
+    if request.decision is not None:
+        return request.decision
+    if request.proposed_changes is not None:
+        return AWAITING_APPROVAL
     if request.completed_at is not None:
         return "completed"
     return "sent" if request.expires_at > now else "expired"
+
+
+def _apply(session: Session, request: ProviderUpdateRequest, actor_id: uuid.UUID | None, changes: dict,
+           now: datetime) -> Provider:
+    """``changes`` written with history naming the request (and ``actor_id``), the record verified today."""
+    return providers.update_provider(session, request.org_id, actor_id, request.provider_id,
+                                     {**changes, "last_verified_on": now.date()}, update_request_id=request.id)
+
+
+def _awaiting_decision(session: Session, org_id: uuid.UUID, request_id: uuid.UUID,
+                       now: datetime) -> ProviderUpdateRequest:
+    # Locked, so that of two decisions at once the second finds the first's.
+    request = get_request(session, org_id, request_id, lock=True)
+    status = status_of(request, now)
+    if status != AWAITING_APPROVAL:
+        raise Conflict(_NOT_AWAITING[status])
+    return request
+
+
+def _decide(request: ProviderUpdateRequest, decision: str, actor_id: uuid.UUID, now: datetime) -> None:
+    request.decision, request.decided_by, request.decided_at = decision, actor_id, now
+
+
+def _provider_of(session: Session, request: ProviderUpdateRequest) -> Provider:
+    """The request's provider, deleted or not (the request is read within its program)."""
+    return session.scalar(select(Provider).where(Provider.org_id == request.org_id,
+                                                 Provider.id == request.provider_id))
 
 
 def list_requests(session: Session, org_id: uuid.UUID, query: dict,
@@ -143,13 +244,17 @@ def send_stale(session: Session, public_base_url: str, now: datetime | None = No
     asked_within_period = exists().where(
         ProviderUpdateRequest.provider_id == Provider.id,
         ProviderUpdateRequest.sent_at > literal(now, DateTime(timezone=True)) - func.make_interval(0, 0, 0, period))
+    # Corrections the provider sent are waiting for staff: asking again would be noise.
+    awaiting_approval = exists().where(ProviderUpdateRequest.provider_id == Provider.id,
+                                       _in_status(AWAITING_APPROVAL, now))
     rows = session.execute(
         select(Provider.org_id, Provider.id, ProgramName.name)
         .join(DirectorySettings, DirectorySettings.org_id == Provider.org_id)
         # Its emails are signed with the program's name, known from the staff action that set the period.
         .join(ProgramName, ProgramName.org_id == Provider.org_id)
         .where(period.is_not(None), Provider.deleted_at.is_(None), Provider.email.is_not(None),
-               verified_on < literal(now.date(), Date) - period, ~asked_within_period)
+               verified_on < literal(now.date(), Date) - period, ~asked_within_period,
+               ~awaiting_approval)
         .order_by(verified_on, Provider.id).limit(batch)
         .with_for_update(of=Provider, skip_locked=True)).all()
     return [send(session, org_id, provider_id, None, None, program_name, public_base_url, trigger="stale", now=now)[0]
@@ -157,10 +262,16 @@ def send_stale(session: Session, public_base_url: str, now: datetime | None = No
 
 
 def _in_status(status: str, now: datetime):
+    """status_of's rule as SQL."""
+    request = ProviderUpdateRequest
+    if status in ("approved", "rejected"):
+        return request.decision == status
+    if status == AWAITING_APPROVAL:
+        return request.proposed_changes.is_not(None) & request.decision.is_(None)
     if status == "completed":
-        return ProviderUpdateRequest.completed_at.is_not(None)
-    live = ProviderUpdateRequest.expires_at > now
-    return ProviderUpdateRequest.completed_at.is_(None) & (live if status == "sent" else ~live)
+        return request.completed_at.is_not(None) & request.proposed_changes.is_(None)
+    live = request.expires_at > now
+    return request.completed_at.is_(None) & (live if status == "sent" else ~live)
 
 
 def _hash(token: str) -> str:

@@ -1,6 +1,7 @@
 """The HSDS 3.0 read API of a published directory, on PostgreSQL: every answer conforms to the
 official HSDS schemas (the reference copy, objects closed), shows public fields only, and the
-HSDS query parameters select and page exactly the expected records."""
+HSDS query parameters select and page exactly the expected records; an ndjson stream, asked
+batch by batch, yields what the pages do."""
 import json
 import uuid
 from datetime import timedelta, timezone
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from directory import hsds, hsds_api, providers, settings, terms
-from directory.errors import NotFound
+from directory.errors import NotFound, ValidationFailed
 from directory.models import Provider, hsds_service_id
 from directory.schemas import (
     DirectorySettings, HsdsOrganizationQuery, HsdsOrganizationsQuery, HsdsPageQuery, HsdsServicesQuery,
@@ -233,3 +234,100 @@ def test_the_service_id_index_computes_the_mappings_ids(session, published):
                                     .where(Provider.id.in_([p.id for p in created.values()]))).all())
     assert {str(provider_id): str(service_id) for provider_id, service_id in computed.items()} == {
         str(p.id): hsds.service_id(p.id) for p in created.values()}
+
+
+def ndjson(listing, session, slug, query):
+    """Every batch of the ndjson stream of ``listing`` (an hsds_api list), each asked with the
+    cursor the last one answered, as the gateway asks."""
+    batches, after = [], None
+    while True:
+        answer = listing(session, slug, query, after)
+        batches.append(answer["contents"])
+        if (after := answer["after"]) is None:
+            return batches
+
+
+def streamed(listing, session, slug, query):
+    return [item for batch in ndjson(listing, session, slug, query) for item in batch]
+
+
+def every_page(listing, session, slug, schema, **params):
+    """The contents of every Page of ``listing``, in order."""
+    first = listing(session, slug, page_query(schema, per_page=100, **params))
+    later = [listing(session, slug, page_query(schema, per_page=100, page=number, **params))["contents"]
+             for number in range(2, first["total_pages"] + 1)]
+    return first["contents"] + [item for contents in later for item in contents]
+
+
+def test_ndjson_streams_every_match_a_batch_at_a_time(session, published, monkeypatch):
+    monkeypatch.setattr(hsds_api, "NDJSON_BATCH", 2)
+    org_id, slug, created = published
+    for _ in range(2):  # namesakes: the keyset's id breaks the tie
+        providers.create_provider(session, org_id, ACTOR, ProviderCreate().load({"name": "Ben Brooks"}))
+    session.flush()
+
+    batches = ndjson(hsds_api.services, session, slug, page_query(format="ndjson", per_page=1))
+    assert [len(batch) for batch in batches] == [2, 2, 1]
+    listed = [item for batch in batches for item in batch]
+    assert listed == every_page(hsds_api.services, session, slug, HsdsServicesQuery)
+    assert len({item["id"] for item in listed}) == 5
+    assert streamed(hsds_api.services, session, slug, page_query(format="ndjson", full="true")) == every_page(
+        hsds_api.services, session, slug, HsdsServicesQuery, full="true")
+
+    def names_streamed(**params):
+        return [item["name"] for item in streamed(hsds_api.services, session, slug, page_query(format="ndjson",
+                                                                                               **params))]
+
+    assert names_streamed(search="grief") == ["Cara Diaz"]
+    assert names_streamed(taxonomy_id=hsds.taxonomy_id("handoff:insurance")) == ["Ben Brooks", "Margaret Chen"]
+    assert names_streamed(organization_id=created["Cara Diaz"].id) == ["Cara Diaz"]
+    assert names_streamed(modified_after="2999-01-01T00:00:00Z") == []
+
+    nested = page_query(HsdsOrganizationsQuery, format="ndjson", full="true", full_service="true")
+    assert streamed(hsds_api.organizations, session, slug, nested) == every_page(
+        hsds_api.organizations, session, slug, HsdsOrganizationsQuery, full="true", full_service="true")
+    assert streamed(hsds_api.taxonomies, session, slug, page_query(HsdsPageQuery, format="ndjson")) == every_page(
+        hsds_api.taxonomies, session, slug, HsdsPageQuery)
+    terms_query = page_query(HsdsTaxonomyTermsQuery, format="ndjson")
+    assert streamed(hsds_api.taxonomy_terms, session, slug, terms_query) == every_page(
+        hsds_api.taxonomy_terms, session, slug, HsdsTaxonomyTermsQuery)
+
+
+
+def test_an_ndjson_cursor_serves_only_the_stream_that_made_it(session, published, monkeypatch):
+    monkeypatch.setattr(hsds_api, "NDJSON_BATCH", 1)
+    _, slug, _ = published
+    query = page_query(format="ndjson")
+    cursor = hsds_api.services(session, slug, query)["after"]
+    assert names(hsds_api.services(session, slug, query, cursor)) == ["Cara Diaz"]
+    tampered = cursor[:12] + ("B" if cursor[12] == "A" else "A") + cursor[13:]
+    for refused in (lambda: hsds_api.organizations(session, slug, page_query(HsdsOrganizationsQuery, format="ndjson"),
+                                                   cursor),
+                    lambda: hsds_api.services(session, slug, page_query(format="ndjson", full="true"), cursor),
+                    lambda: hsds_api.services(session, slug, query, tampered)):
+        with pytest.raises(ValidationFailed):
+            refused()
+
+
+def test_taxonomies_and_terms_are_found_by_id(session, published):
+    org_id, slug, _ = published
+    listed = hsds_api.taxonomies(session, slug, page_query(HsdsPageQuery))["contents"]
+    for taxonomy in listed:
+        found = hsds_api.taxonomy(session, slug, taxonomy["id"])
+        assert_conforms("/taxonomies/{id}", found)
+        assert found == taxonomy
+    grief = terms.load_vocabulary(session, org_id).get("specialty", "grief")
+    term = hsds_api.taxonomy_term(session, slug, str(grief.id))
+    assert_conforms("/taxonomy_terms/{id}", term)
+    assert (term["code"], term["taxonomy"]) == ("grief", "handoff:specialty")
+    sliding_scale = hsds.internal_term_to_hsds("sliding_scale")
+    assert hsds_api.taxonomy_term(session, slug, sliding_scale["id"]) == sliding_scale
+
+    other_program = terms.load_vocabulary(session, uuid.uuid4()).get("specialty", "grief")  # its own term ids
+    for call in (lambda: hsds_api.taxonomy(session, slug, str(uuid.uuid4())),
+                 lambda: hsds_api.taxonomy_term(session, slug, str(uuid.uuid4())),
+                 lambda: hsds_api.taxonomy_term(session, slug, str(other_program.id)),
+                 lambda: hsds_api.taxonomy_term(session, slug, hsds.internal_term_to_hsds("gender")["id"]),
+                 lambda: hsds_api.taxonomy(session, "no-such-directory", listed[0]["id"])):
+        with pytest.raises(NotFound):
+            call()

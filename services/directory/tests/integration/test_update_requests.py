@@ -243,3 +243,164 @@ def test_a_staff_request_within_the_period_spares_the_provider_an_automatic_one(
     provider = create(session, org, last_verified_on=(date.today() - timedelta(days=100)).isoformat())
     send(session, org, provider)
     assert [r for r in update_requests.send_stale(session, BASE_URL) if r.org_id == org] == []
+
+
+# Corrections held for staff approval (the program's corrections_need_approval).
+
+APPROVER = uuid.uuid4()
+
+
+def needing_approval(session, org):
+    settings.update_settings(session, org, STAFF, DirectorySettings().load({"corrections_need_approval": True}))
+
+
+def answered(session, org, provider, **data):
+    """A request sent to ``provider`` and answered with ``data``, corrections held for approval."""
+    send(session, org, provider)
+    request, _ = update_requests.submit(session, token_of(emails(session, org)[-1]), corrections(**data))
+    return request
+
+
+def updates_of(session, org, provider):
+    return [entry for entry in providers.provider_history(session, org, provider.id).items if entry.action == "updated"]
+
+
+def test_with_approval_on_corrections_wait_and_the_record_is_unchanged(session, org):
+    needing_approval(session, org)
+    provider = create(session, org, last_verified_on="2024-05-01")
+    request = send(session, org, provider)
+    token = token_of(emails(session, org)[0])
+
+    # Validated exactly as when they apply: refused, nothing held, and the link still works.
+    with pytest.raises(ValidationFailed):
+        update_requests.submit(session, token, corrections(specialties=["astrology"]))
+    assert (request.completed_at, request.proposed_changes) == (None, None)
+
+    held, unchanged = update_requests.submit(session, token, corrections(
+        name="Jane Q. Doe", specialties=["anxiety", "grief"], gender=None, accepting_new_clients=True))
+    assert held is request and request.completed_at is not None
+    assert update_requests.status_of(request, datetime.now(timezone.utc)) == "awaiting_approval"
+    # Only what would really change is held (gender and accepting_new_clients are as they were).
+    assert request.proposed_changes == {"name": "Jane Q. Doe", "specialties": ["anxiety", "grief"]}
+    assert unchanged is provider
+    assert (provider.name, provider.specialties, provider.version, provider.last_verified_on) == (
+        "Jane Doe", ["anxiety"], 1, date(2024, 5, 1))
+    assert updates_of(session, org, provider) == []
+    assert update_requests.proposed_beside_current(session, request) == [
+        {"field": "name", "current": "Jane Doe", "proposed": "Jane Q. Doe"},
+        {"field": "specialties", "current": ["anxiety"], "proposed": ["anxiety", "grief"]}]
+    with pytest.raises(Gone):  # the link is spent all the same
+        update_requests.submit(session, token, corrections(name="Again"))
+    rows, _ = update_requests.list_requests(session, org, {"limit": 50, "status": "awaiting_approval"})
+    assert [row[0] for row in rows] == [request]
+    for other in ("completed", "sent", "approved", "rejected"):
+        assert update_requests.list_requests(session, org, {"limit": 50, "status": other})[0] == []
+
+
+def test_approved_corrections_apply_with_history_naming_the_request_and_the_approver(session, org):
+    needing_approval(session, org)
+    provider = create(session, org, last_verified_on="2024-05-01")
+    request = answered(session, org, provider, name="Jane Q. Doe", phones=[{"number": "617-555-0199"}])
+
+    approved, corrected = update_requests.approve(session, org, request.id, APPROVER)
+    assert approved is request and corrected is provider
+    assert (provider.name, provider.phones[0]["number"]) == ("Jane Q. Doe", "617-555-0199")
+    assert provider.last_verified_on == datetime.now(timezone.utc).date()
+    assert (request.decision, request.decided_by, request.decided_at is not None) == ("approved", APPROVER, True)
+    assert update_requests.status_of(request, datetime.now(timezone.utc)) == "approved"
+    history = updates_of(session, org, provider)
+    assert {entry.field for entry in history} == {"name", "phones", "last_verified_on"}
+    assert {(entry.actor_id, entry.update_request_id) for entry in history} == {(APPROVER, request.id)}
+    assert [row[0] for row in update_requests.list_requests(session, org, {"limit": 50, "status": "approved"})[0]] == [
+        request]
+
+    # Decided once: a second decision is refused and changes nothing.
+    for decide in (lambda: update_requests.approve(session, org, request.id, STAFF),
+                   lambda: update_requests.reject(session, org, request.id, STAFF, None)):
+        with pytest.raises(Conflict) as error:
+            decide()
+        assert "already approved" in error.value.detail
+    assert (request.decided_by, provider.version) == (APPROVER, 2)
+
+
+def test_rejected_corrections_are_discarded_and_the_record_stays_unverified(session, org):
+    needing_approval(session, org)
+    provider = create(session, org)
+    request = answered(session, org, provider, accepting_new_clients=False)
+
+    rejected = update_requests.reject(session, org, request.id, APPROVER, "We called: they still take clients.")
+    assert rejected is request
+    assert (request.decision, request.decided_by, request.rejection_reason) == (
+        "rejected", APPROVER, "We called: they still take clients.")
+    assert (provider.accepting_new_clients, provider.last_verified_on, provider.version) == (True, None, 1)
+    assert updates_of(session, org, provider) == []
+    assert update_requests.proposed_beside_current(session, request) == [
+        {"field": "accepting_new_clients", "current": True, "proposed": False}]  # kept for the record
+    with pytest.raises(Conflict) as error:
+        update_requests.approve(session, org, request.id, APPROVER)
+    assert "already rejected" in error.value.detail
+    assert provider.accepting_new_clients is True
+
+
+def test_a_submission_changing_nothing_confirms_the_record_at_once(session, org):
+    needing_approval(session, org)
+    for data in ({}, {"name": "Jane Doe", "specialties": ["anxiety"]}):
+        provider = create(session, org, name="Jane Doe")
+        request = answered(session, org, provider, **data)
+        assert update_requests.status_of(request, datetime.now(timezone.utc)) == "completed"
+        assert request.proposed_changes is None
+        assert provider.last_verified_on == datetime.now(timezone.utc).date()
+        [entry] = updates_of(session, org, provider)
+        assert (entry.field, entry.actor_id, entry.update_request_id) == ("last_verified_on", None, request.id)
+
+
+def test_only_corrections_awaiting_approval_are_decided_within_the_program(session, org):
+    provider = create(session, org)
+    applied = answered(session, org, provider, name="Applied At Once")  # approval off: applied
+    needing_approval(session, org)
+    unanswered = send(session, org, provider)
+    expired = send(session, org, create(session, org, name="Ben"), now=datetime.now(timezone.utc) - timedelta(days=30))
+    for request, reason in ((applied, "applied when the provider sent them"), (unanswered, "not answered"),
+                            (expired, "expired unanswered")):
+        for decide in (lambda: update_requests.approve(session, org, request.id, APPROVER),
+                       lambda: update_requests.reject(session, org, request.id, APPROVER, None)):
+            with pytest.raises(Conflict) as error:
+                decide()
+            assert reason in error.value.detail
+        assert request.decision is None
+
+    held = answered(session, org, provider, name="Held")
+    for other_org, request_id in ((uuid.uuid4(), held.id), (org, uuid.uuid4())):  # another program's; none
+        for decide in (lambda: update_requests.approve(session, other_org, request_id, APPROVER),
+                       lambda: update_requests.reject(session, other_org, request_id, APPROVER, None),
+                       lambda: update_requests.get_request(session, other_org, request_id)):
+            with pytest.raises(NotFound):
+                decide()
+    assert (held.decision, provider.name) == (None, "Applied At Once")
+
+
+def test_corrections_of_a_provider_deleted_meanwhile_can_only_be_rejected(session, org):
+    needing_approval(session, org)
+    provider = create(session, org)
+    request = answered(session, org, provider, name="Jane Q. Doe")
+    providers.delete_provider(session, org, STAFF, provider.id)
+    with pytest.raises(Conflict) as error:
+        update_requests.approve(session, org, request.id, APPROVER)
+    assert "removed from the directory" in error.value.detail
+    assert request.decision is None
+    assert update_requests.proposed_beside_current(session, request)[0]["current"] == "Jane Doe"
+    update_requests.reject(session, org, request.id, APPROVER, None)
+    assert request.decision == "rejected"
+
+
+def test_the_stale_sweep_spares_a_provider_whose_corrections_await_approval(session, org):
+    settings.update_settings(session, org, STAFF, DirectorySettings().load(
+        {"stale_after_days": 30, "corrections_need_approval": True}))
+    program_names.remember(session, org, "Riverside Counseling")
+    provider = create(session, org, last_verified_on=(date.today() - timedelta(days=100)).isoformat())
+    request = answered(session, org, provider, name="Jane Q. Doe")
+    a_period_later = datetime.now(timezone.utc) + timedelta(days=31)
+    assert [r for r in update_requests.send_stale(session, BASE_URL, now=a_period_later) if r.org_id == org] == []
+    update_requests.reject(session, org, request.id, APPROVER, None)
+    assert [r.provider_id for r in update_requests.send_stale(session, BASE_URL, now=a_period_later)
+            if r.org_id == org] == [provider.id]

@@ -1,12 +1,17 @@
-"""What the HSDS read API lets out of a provider record, and its Page arithmetic."""
+"""What the HSDS read API lets out of a provider record, its Page arithmetic and the batches
+of its ndjson streams."""
 import uuid
 from datetime import datetime, timezone
+from types import SimpleNamespace
+
+import pytest
 
 from directory import hsds, hsds_api
 from directory.models import Provider
 from directory.providers import EDITABLE_FIELDS, new_provider_values
-from directory.schemas import PUBLIC_PROVIDER_FIELDS, ProviderCreate
+from directory.schemas import PUBLIC_PROVIDER_FIELDS, HsdsTaxonomyTermsQuery, ProviderCreate
 from directory.taxonomy import default_vocabulary
+from shared.errors import ValidationFailed
 
 RECORD = {
     "name": "Margaret Chen", "npi": "1234567893", "email": "private@example.com", "gender": "Woman",
@@ -54,3 +59,50 @@ def test_pages_count_from_one_and_say_where_they_are():
     assert (last["size"], last["first_page"], last["last_page"]) == (5, False, True)
     nothing = page(0, 1, 0)
     assert (nothing["total_pages"], nothing["first_page"], nothing["last_page"], nothing["empty"]) == (0, True, True, True)
+
+
+
+def batch(items, query, directory, after=None, listing="taxonomy_terms"):
+    """The ndjson batch of ``items`` (held in memory) after the cursor ``after``."""
+    return hsds_api._memory_list(items, query, hsds_api.ndjson_batch(listing, directory, query, after))
+
+
+def stream(items, query, directory):
+    """Every batch of an ndjson stream, each asked with the last one's cursor."""
+    batches, after = [], None
+    while True:
+        answer = batch(items, query, directory, after)
+        batches.append(answer["contents"])
+        if (after := answer["after"]) is None:
+            return batches
+
+
+def test_an_ndjson_stream_yields_every_item_once_a_batch_at_a_time_whatever_the_page():
+    directory = SimpleNamespace(org_id=uuid.uuid4())
+    items = [{"id": str(number)} for number in range(2 * hsds_api.NDJSON_BATCH + 5)]
+    query = HsdsTaxonomyTermsQuery().load({"format": "ndjson", "page": "3", "per_page": "7"})
+    batches = stream(items, query, directory)
+    assert [len(contents) for contents in batches] == [hsds_api.NDJSON_BATCH, hsds_api.NDJSON_BATCH, 5]
+    assert [item for contents in batches for item in contents] == items
+    assert stream([], query, directory) == [[]]
+    assert hsds_api.ndjson_batch("taxonomy_terms", directory, HsdsTaxonomyTermsQuery().load({}), None) is None
+
+
+def test_a_cursor_of_another_stream_or_tampered_with_is_refused():
+    directory = SimpleNamespace(org_id=uuid.uuid4())
+    items = [{"id": str(number)} for number in range(hsds_api.NDJSON_BATCH + 1)]
+    query = HsdsTaxonomyTermsQuery().load({"format": "ndjson", "search": "a"})
+    cursor = batch(items, query, directory)["after"]
+    # page and per_page are no part of a stream: the cursor holds whatever they are.
+    same = HsdsTaxonomyTermsQuery().load({"format": "ndjson", "search": "a", "per_page": "3"})
+    assert batch(items, same, directory, cursor)["contents"] == items[-1:]
+
+    tampered = cursor[:12] + ("B" if cursor[12] == "A" else "A") + cursor[13:]
+    other_search = HsdsTaxonomyTermsQuery().load({"format": "ndjson", "search": "b"})
+    for asked, where, after, listing in ((query, directory, cursor, "taxonomies"),
+                                         (query, SimpleNamespace(org_id=uuid.uuid4()), cursor, "taxonomy_terms"),
+                                         (other_search, directory, cursor, "taxonomy_terms"),
+                                         (query, directory, tampered, "taxonomy_terms"),
+                                         (query, directory, "not a cursor", "taxonomy_terms")):
+        with pytest.raises(ValidationFailed):
+            batch(items, asked, where, after, listing)

@@ -79,7 +79,7 @@ def test_directory_settings_need_a_slug_to_go_public():
     assert "public_slug" in load_errors(schemas.DirectorySettings(), {"public_slug": "Bad Slug"})
     assert schemas.DirectorySettings().load({"public_slug": "north-clinic", "public_directory_enabled": True}) == {
         "public_slug": "north-clinic", "public_directory_enabled": True, "insurance_filter_plans": [],
-        "restrict_to_insurance_filter_plans": False, "stale_after_days": None,
+        "restrict_to_insurance_filter_plans": False, "stale_after_days": None, "corrections_need_approval": False,
     }
 
 
