@@ -10,6 +10,7 @@ import pytest
 
 from shared.testing.api import add_staff_member, assert_problem, emailed_link, log_in, sign_up
 from shared.testing.infrastructure import connect
+from shared.testing.waiting import wait_until
 
 pytestmark = pytest.mark.system
 
@@ -321,3 +322,21 @@ def test_nothing_to_decide_is_refused_and_changes_nothing(system, reviewed):
     refused = assert_problem(decide(system, admin, held["id"], "approve"), 409, "CONFLICT")
     assert "removed from the directory" in refused["detail"]
     assert decide(system, admin, held["id"], "reject").json()["status"] == "rejected"
+
+
+def test_a_renamed_program_signs_its_next_update_request_with_the_new_name(system, infrastructure):
+    program = sign_up(system, name="Harbor Counseling")
+    renamed = system.request("PATCH", "/api/v1/organization", token=program.access_token,
+                             json={"name": "Harbor Counseling Center"})
+    assert renamed.status_code == 200, renamed.text
+
+    def known_name():  # the directory learns it from identity's event, not by asking
+        with connect(infrastructure, "directory") as conn, conn.cursor() as cur:
+            cur.execute("SELECT name FROM program_names WHERE org_id = %s", (program.org_id,))
+            return (cur.fetchone() or [None])[0]
+
+    assert wait_until(lambda: known_name() == "Harbor Counseling Center")
+    provider = a_provider(system, program)
+    assert send_request(system, program, provider["id"]).status_code == 201
+    link = public_path(emailed_link(system, provider["email"], MARKER))
+    assert system.request("GET", link).json()["program_name"] == "Harbor Counseling Center"

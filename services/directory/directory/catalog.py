@@ -99,10 +99,8 @@ def get_settings(session, caller):
     return schemas.DirectorySettings().dump(settings.get_settings(session, _org(caller)))
 
 
-def put_settings(session, caller, data, get_organization):
+def put_settings(session, caller, data):
     caller.require(p.SETTINGS_MANAGE)
-    # The stale update requests these settings may turn on are signed with the program's name.
-    program_names.remember(session, _org(caller), get_organization()["name"])
     result = settings.update_settings(session, _org(caller), uuid.UUID(caller.user_id), data)
     audit.record_for(session, caller, "directory.settings_update", "directory_settings", caller.org_id)
     session.commit()
@@ -139,11 +137,10 @@ UPDATE_REQUEST = schemas.UpdateRequestOut()
 PROPOSED_CHANGES = schemas.ProposedChange(many=True)
 
 
-def send_update_request(session, caller, provider_id, data, idempotency_key, get_organization, public_base_url):
+def send_update_request(session, caller, provider_id, data, idempotency_key, public_base_url):
     caller.require(p.PROVIDERS_MANAGE)
     org_id = _org(caller)
-    program_name = get_organization()["name"]
-    program_names.remember(session, org_id, program_name)
+    program_name = program_names.signature_of(session, org_id)
     request, sent = update_requests.send(session, org_id, uuid.UUID(provider_id), uuid.UUID(caller.user_id),
                                          data.get("email"), program_name, public_base_url,
                                          idempotency_key=idempotency_key)

@@ -2,6 +2,9 @@
 events: ``audit_recorded`` (shared.audit) and ``notification_requested`` (shared.notifications:
 provider update links, promotions to case managers)."""
 
+# A program's name, as it signs the emails the directory sends; data: organization_id, name.
+ORGANIZATION_CREATED = ("identity", "organization_created")
+ORGANIZATION_RENAMED = ("identity", "organization_renamed")
 # Who is on the program's staff (business support officers), from identity; data: user_id, kind, role.
 USER_ACTIVATED = ("identity", "user_activated")
 USER_DEACTIVATED = ("identity", "user_deactivated")

@@ -288,8 +288,8 @@ class DirectorySettings(Base):
 
 
 class ProgramName(Base):
-    """A program's name as identity last told it (directory.update_requests): what the emails
-    the directory sends with no staff member acting (stale update requests) are signed with."""
+    """A program's name as identity last told it (directory.program_names): what the emails the
+    directory sends are signed with. ``refreshed_at``: when identity's event of it occurred."""
 
     __tablename__ = "program_names"
 

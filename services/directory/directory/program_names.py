@@ -1,21 +1,42 @@
-"""Programs' names, as identity last told them: staff actions refresh them (``identity.
-get_organization``), and messages sent with no staff member acting (stale update requests)
-read them here instead of asking identity."""
+"""Programs' names, from identity's organization_created and organization_renamed events (a local
+read model): the emails the directory sends (update requests, promotions) are signed with the
+program's name without asking identity."""
 import uuid
+from datetime import datetime
 
-from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from directory.models import ProgramName
+from shared.errors import Unavailable
 
 
-def remember(session: Session, org_id: uuid.UUID, name: str) -> None:
-    statement = insert(ProgramName).values(org_id=org_id, name=name)
-    session.execute(statement.on_conflict_do_update(index_elements=[ProgramName.org_id],
-                                                    set_={"name": name, "refreshed_at": func.now()}))
+def remember(session: Session, org_id: uuid.UUID, name: str, as_of: datetime) -> None:
+    """Upsert the name. It only moves forward in time, so a rename delivered after a later one
+    changes nothing."""
+    statement = insert(ProgramName).values(org_id=org_id, name=name, refreshed_at=as_of)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[ProgramName.org_id],
+        set_={"name": statement.excluded.name, "refreshed_at": statement.excluded.refreshed_at},
+        where=ProgramName.refreshed_at <= statement.excluded.refreshed_at))
+
+
+def apply_event(session: Session, event) -> None:
+    """An organization_created or organization_renamed event; data: organization_id, name."""
+    remember(session, uuid.UUID(event.data["organization_id"]), event.data["name"],
+             datetime.fromisoformat(event.occurred_at))
+    session.commit()
 
 
 def name_of(session: Session, org_id: uuid.UUID) -> str | None:
     program = session.get(ProgramName, org_id)
     return program.name if program else None
+
+
+def signature_of(session: Session, org_id: uuid.UUID) -> str:
+    """The name a message of the program is signed with. Unknown only in the moment between a
+    program's sign-up and identity's event of it reaching the directory: try again then."""
+    name = name_of(session, org_id)
+    if name is None:
+        raise Unavailable("The directory has not yet learnt this program's name; try again in a moment.")
+    return name

@@ -1,10 +1,10 @@
 """The referrer use cases (seed 002): the caller's permission, the domain call, the commit, the
 audit record and the answer's shape. One function per entrypoint; each is one transaction.
-Calls to other services come in as functions (``invite_portal_user``, ``get_organization``),
-made on the caller's behalf."""
+Calls to other services come in as functions (``invite_portal_user``), made on the caller's
+behalf."""
 import uuid
 
-from directory import case_managers, companies, promotions, schemas, staff_members, value_lists
+from directory import case_managers, companies, program_names, promotions, schemas, staff_members, value_lists
 from directory.errors import NotFound
 from shared import audit, permissions as p
 from shared.errors import Forbidden
@@ -190,9 +190,9 @@ def _value_list(session, org_id, spec):
 
 # Promotions
 
-def send_promotion(session, caller, data, idempotency_key, get_organization):
+def send_promotion(session, caller, data, idempotency_key):
     caller.require(MANAGE)
-    program_name = get_organization()["name"]
+    program_name = program_names.signature_of(session, _org(caller))
     promotion, sent = promotions.send(session, _org(caller), _actor(caller), data, program_name, idempotency_key)
     if sent:
         audit.record_for(session, caller, "promotion.send", "promotion", promotion.id,

@@ -4,7 +4,7 @@ import os
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from directory import catalog, events, hsds_api, referrers, schemas
+from directory import catalog, events, hsds_api, program_names, referrers, schemas
 from shared.events import event_handler
 from shared.schemas import PageQuery, load
 from shared.service import ServiceBase
@@ -60,8 +60,7 @@ class DirectoryService(ServiceBase):
 
     @rpc
     def put_settings(self, payload):
-        return catalog.put_settings(self.db, self.auth.current, load(schemas.DirectorySettings(), payload),
-                                    self.identity.get_organization)
+        return catalog.put_settings(self.db, self.auth.current, load(schemas.DirectorySettings(), payload))
 
     @rpc
     def list_taxonomies(self, query):
@@ -141,7 +140,7 @@ class DirectoryService(ServiceBase):
         idempotency_key = (headers or {}).get("Idempotency-Key") or None
         return catalog.send_update_request(self.db, self.auth.current, provider_id,
                                            load(schemas.UpdateRequestCreate(), payload), idempotency_key,
-                                           self.identity.get_organization, self.public_base_url)
+                                           self.public_base_url)
 
     @rpc
     def list_update_requests(self, query):
@@ -243,7 +242,7 @@ class DirectoryService(ServiceBase):
     def send_promotion(self, payload, headers=None):
         idempotency_key = (headers or {}).get("Idempotency-Key") or None
         return referrers.send_promotion(self.db, self.auth.current, load(schemas.PromotionCreate(), payload),
-                                        idempotency_key, self.identity.get_organization)
+                                        idempotency_key)
 
     @rpc
     def list_promotions(self, query):
@@ -256,6 +255,11 @@ class DirectoryService(ServiceBase):
     @event_handler(*events.PROMOTIONS_UNSUBSCRIBED)
     def on_promotions_unsubscribed(self, event):
         referrers.note_unsubscribe(self.db, event)
+
+    @event_handler(*events.ORGANIZATION_CREATED)
+    @event_handler(*events.ORGANIZATION_RENAMED)
+    def on_program_named(self, event):
+        program_names.apply_event(self.db, event)
 
     @event_handler(*events.USER_ACTIVATED)
     def on_user_activated(self, event):

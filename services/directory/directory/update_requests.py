@@ -250,7 +250,7 @@ def send_stale(session: Session, public_base_url: str, now: datetime | None = No
     rows = session.execute(
         select(Provider.org_id, Provider.id, ProgramName.name)
         .join(DirectorySettings, DirectorySettings.org_id == Provider.org_id)
-        # Its emails are signed with the program's name, known from the staff action that set the period.
+        # Its emails are signed with the program's name (directory.program_names).
         .join(ProgramName, ProgramName.org_id == Provider.org_id)
         .where(period.is_not(None), Provider.deleted_at.is_(None), Provider.email.is_not(None),
                verified_on < literal(now.date(), Date) - period, ~asked_within_period,

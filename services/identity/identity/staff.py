@@ -20,6 +20,8 @@ def get_organization(session, caller):
 def update_organization(session, caller, data):
     caller.require(p.SETTINGS_MANAGE)
     org = session.get(Organization, caller.org_id)
+    if "name" in data and data["name"] != org.name:
+        emit(session, events.ORGANIZATION_RENAMED, org.id, {"organization_id": str(org.id), "name": data["name"]})
     for field, value in data.items():
         setattr(org, field, value)
     audit.record_for(session, caller, "organization.update", "organization", org.id,

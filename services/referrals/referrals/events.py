@@ -8,6 +8,7 @@ INBOUND_REQUEST_RECEIVED = "inbound_request_received"
 # data: client_id and the client card's fields (clients.CARD_FIELDS); sharing keeps a read model of it
 CLIENT_UPDATED = "client_updated"
 
-# Consumed: a new program's name (for messages), and notify's report on each message of a list.
+# Consumed: a program's name, new or changed (for messages), and notify's report on each message of a list.
 ORGANIZATION_CREATED = ("identity", "organization_created")
+ORGANIZATION_RENAMED = ("identity", "organization_renamed")
 MESSAGE_STATUS_CHANGED = ("notify", "message_status_changed")

@@ -1,5 +1,5 @@
 """What messages need of identity's data (a program's name, a staff member's name and email),
-kept locally: identity announces new programs, and a staff member's own profile is refreshed
+kept locally: identity announces new programs and new names, and a staff member's own profile is refreshed
 from ``identity.me`` when they act and the copy is older than ``PROFILE_MAX_AGE``. Reminders
 and provider answers arrive with no staff member acting, so they rely on this copy."""
 import uuid

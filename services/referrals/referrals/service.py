@@ -169,7 +169,8 @@ class ReferralsService(ServiceBase):
         closed_loop.remind_stale(self.db, self.public_base_url)
 
     @event_handler(*events.ORGANIZATION_CREATED)
-    def on_organization_created(self, event):
+    @event_handler(*events.ORGANIZATION_RENAMED)
+    def on_program_named(self, event):
         if event.claim(self.db):
             programs.remember_program(self.db, event.data["organization_id"], event.data["name"])
         self.db.commit()

@@ -9,6 +9,7 @@ from sqlalchemy import select, text, update
 
 from directory import program_names, providers, settings, update_requests
 from directory.errors import Conflict, Gone, NotFound, ValidationFailed
+from shared.errors import Unavailable
 from directory.models import Provider, ProviderUpdateRequest
 from directory.schemas import DirectorySettings, ProviderCorrections, ProviderCreate
 
@@ -205,7 +206,7 @@ def test_staff_list_requests_by_status_a_page_at_a_time(session, org):
 
 def test_the_stale_sweep_asks_exactly_the_stale_providers_once_per_period(session, org):
     settings.update_settings(session, org, STAFF, DirectorySettings().load({"stale_after_days": 90}))
-    program_names.remember(session, org, "Riverside Counseling")
+    program_names.remember(session, org, "Riverside Counseling", datetime.now(timezone.utc))
     today = datetime.now(timezone.utc)
     old = (today - timedelta(days=200)).date().isoformat()
     create(session, org, name="Stale", last_verified_on=old)
@@ -239,7 +240,7 @@ def test_the_stale_sweep_asks_exactly_the_stale_providers_once_per_period(sessio
 
 def test_a_staff_request_within_the_period_spares_the_provider_an_automatic_one(session, org):
     settings.update_settings(session, org, STAFF, DirectorySettings().load({"stale_after_days": 30}))
-    program_names.remember(session, org, "Riverside Counseling")
+    program_names.remember(session, org, "Riverside Counseling", datetime.now(timezone.utc))
     provider = create(session, org, last_verified_on=(date.today() - timedelta(days=100)).isoformat())
     send(session, org, provider)
     assert [r for r in update_requests.send_stale(session, BASE_URL) if r.org_id == org] == []
@@ -396,7 +397,7 @@ def test_corrections_of_a_provider_deleted_meanwhile_can_only_be_rejected(sessio
 def test_the_stale_sweep_spares_a_provider_whose_corrections_await_approval(session, org):
     settings.update_settings(session, org, STAFF, DirectorySettings().load(
         {"stale_after_days": 30, "corrections_need_approval": True}))
-    program_names.remember(session, org, "Riverside Counseling")
+    program_names.remember(session, org, "Riverside Counseling", datetime.now(timezone.utc))
     provider = create(session, org, last_verified_on=(date.today() - timedelta(days=100)).isoformat())
     request = answered(session, org, provider, name="Jane Q. Doe")
     a_period_later = datetime.now(timezone.utc) + timedelta(days=31)
@@ -404,3 +405,13 @@ def test_the_stale_sweep_spares_a_provider_whose_corrections_await_approval(sess
     update_requests.reject(session, org, request.id, APPROVER, None)
     assert [r.provider_id for r in update_requests.send_stale(session, BASE_URL, now=a_period_later)
             if r.org_id == org] == [provider.id]
+
+
+def test_a_program_name_only_moves_forward_in_time(session, org):
+    now = datetime.now(timezone.utc)
+    with pytest.raises(Unavailable):  # identity's event of the new program has not arrived yet
+        program_names.signature_of(session, org)
+    program_names.remember(session, org, "Riverside Counseling", now)
+    program_names.remember(session, org, "Riverside Counseling Center", now + timedelta(minutes=1))
+    program_names.remember(session, org, "Riverside", now - timedelta(days=1))  # a rename delivered late
+    assert program_names.signature_of(session, org) == "Riverside Counseling Center"
