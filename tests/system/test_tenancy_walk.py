@@ -14,6 +14,7 @@ import pytest
 from gateway.routes import ROUTES
 from shared.permissions import CASE_MANAGER_PORTAL, PARTNER_PORTAL
 from shared.testing.api import add_staff_member, log_in, sign_up
+from shared.testing.waiting import wait_until
 
 pytestmark = pytest.mark.system
 
@@ -41,6 +42,21 @@ def a_provider(system, infrastructure, program):
                               json={"name": "Walk Provider", "specialties": ["anxiety"]})
     assert response.status_code == 201, response.text
     return response.json()["id"]
+
+
+def an_update_request(system, infrastructure, program):
+    response = system.request("POST", "/api/v1/providers", token=program.access_token,
+                              json={"name": "Walk Provider", "email": "walk-provider@example.org"})
+    assert response.status_code == 201, response.text
+    path = f"/api/v1/providers/{response.json()['id']}/update-requests"
+
+    def send():  # 503 until identity's event of the new program reaches the directory (emails carry its name)
+        answer = system.request("POST", path, token=program.access_token, json={})
+        return None if answer.status_code == 503 else (answer,)
+
+    (sent,) = wait_until(send)
+    assert sent.status_code == 201, sent.text
+    return sent.json()["id"]
 
 
 def created(system, program, path, body):
@@ -152,6 +168,7 @@ FACTORIES = {
     "duplicate_id": a_client,
     "import_id": a_client_import,
     "provider_import_id": a_provider_import,
+    "update_request_id": an_update_request,
     "list_id": a_referral_list,
     "referral_id": a_referral,
     "invoice_id": an_invoice,
