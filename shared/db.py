@@ -29,6 +29,17 @@ log = logging.getLogger(__name__)
 RELAY_INTERVAL_SECONDS = 2
 
 
+def upsert_newer(session, model, key: str, values: dict, as_of: str) -> None:
+    """Insert ``values`` as a row of ``model``, or update the row with the same ``key`` unless it
+    is newer (its ``as_of`` column later than ``values[as_of]``): a read model kept from events,
+    which may arrive out of order, only moves forward in time."""
+    statement = insert(model).values(**values)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[getattr(model, key)],
+        set_={column: statement.excluded[column] for column in values if column != key},
+        where=getattr(model, as_of) <= statement.excluded[as_of]))
+
+
 def make_engine(url, **options):
     if "poolclass" not in options:
         # Each service process holds at most 2 x DB_POOL_SIZE connections: one per worker (10 by

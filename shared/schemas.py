@@ -36,7 +36,10 @@ def _leaves(value):
             yield value
 
 
-def _unstorable_text(value):
+UNSTORABLE_TEXT = "Contains a character that cannot be stored (NUL or a lone surrogate)."
+
+
+def unstorable_text(value):
     """A NUL character, or a lone surrogate (JSON's \\u escapes can spell one; UTF-8 cannot
     encode it): text PostgreSQL cannot hold."""
     if not isinstance(value, str):
@@ -69,8 +72,8 @@ class StrictSchema(Schema):
         unknown = RAISE
 
     @pre_load
-    def refuse_unstorable_text(self, data, **kwargs):
-        _refuse(data, _unstorable_text, "Contains a character that cannot be stored (NUL or a lone surrogate).")
+    def refuseunstorable_text(self, data, **kwargs):
+        _refuse(data, unstorable_text, UNSTORABLE_TEXT)
         return data
 
     @validates_schema
@@ -82,8 +85,16 @@ def optional_text(max_length, **kwargs):
     return fields.String(validate=validate.Length(max=max_length), allow_none=True, **kwargs)
 
 
+# Longer is no address, and a very long one overflows the indexes addresses are looked up by.
+MAX_EMAIL_LENGTH = 320
+
+
 class Email(fields.Email):
     """An email address, compared and stored trimmed and in lower case."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.Length(max=MAX_EMAIL_LENGTH))
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(value, attr, data, **kwargs).strip().lower()

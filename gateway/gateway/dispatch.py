@@ -25,6 +25,7 @@ from shared.errors import (
     Unavailable, ValidationFailed,
 )
 from shared.logs import set_request_id
+from shared.schemas import UNSTORABLE_TEXT, unstorable_text
 from gateway.problems import from_service_error, problem
 from gateway.routing import NDJSON
 
@@ -103,7 +104,7 @@ class Dispatcher:
         elif route.body is not None:
             kwargs["payload"] = self._validated_body(route, request)
         if route.forward_headers:
-            kwargs["headers"] = {name: request.headers.get(name) for name in route.forward_headers}
+            kwargs["headers"] = self._forwarded_headers(route, request)
         if route.query is not None:
             kwargs["query"] = self._validated_query(route, request)
         if route.public:
@@ -140,6 +141,14 @@ class Dispatcher:
                 self.verifier.revoke(user_id, not_before)
             self.verifier.revocations_loaded = True
         return self.verifier.verify(token.strip(), lambda: self._call_rpc(cluster, "identity", "jwks", {}))
+
+    def _forwarded_headers(self, route, request):
+        """The route's forwarded headers, checked as a body's text is: a NUL cannot reach a query."""
+        headers = {name: request.headers.get(name) for name in route.forward_headers}
+        unstorable = {name: [UNSTORABLE_TEXT] for name, value in headers.items() if unstorable_text(value)}
+        if unstorable:
+            raise ValidationFailed("The request has invalid headers", errors=unstorable)
+        return headers
 
     def _read_raw(self, request, limit=None):
         limit = limit or self.max_body_bytes

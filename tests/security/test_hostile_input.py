@@ -119,3 +119,11 @@ def test_a_zip_bomb_is_refused_before_it_is_inflated(system, program):
 ])
 def test_what_no_route_takes_is_a_problem_not_a_page(system, method, path, status):
     assert_problem(system.request(method, path), status)
+
+
+def test_a_nul_in_a_forwarded_header_is_a_field_error(system, program):
+    """Headers a service receives (an Idempotency-Key it looks records up by) are checked as
+    bodies are: a NUL could never reach a query."""
+    response = post(system, program, "/api/v1/providers/00000000-0000-4000-8000-000000000000/update-requests", "{}",
+                    **{"Idempotency-Key": "a\x00b"})
+    assert list(assert_problem(response, 422, "VALIDATION_FAILED")["errors"]) == ["Idempotency-Key"]

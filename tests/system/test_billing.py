@@ -126,6 +126,9 @@ def test_seats_follow_users_activated_and_deactivated(system):
     system.request("PATCH", f"/api/v1/staff/{user_id}", token=program.access_token,
                    json={"enabled": False}).raise_for_status()
     assert wait_until(lambda: seats() == 1, timeout=15)
+    system.request("PATCH", f"/api/v1/staff/{user_id}", token=program.access_token,
+                   json={"enabled": True}).raise_for_status()  # a seat is free again: billing says yes
+    assert wait_until(lambda: seats() == 2, timeout=15)
 
 
 def test_forged_old_and_replayed_webhooks_are_refused_and_change_nothing(system, infrastructure):

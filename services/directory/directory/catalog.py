@@ -191,8 +191,9 @@ def _update_request_out(request, provider_name):
 
 def _update_request_detail(session, request):
     """As listed, with the corrections it holds beside the record's values now."""
-    return _update_request_out(request, session.get(Provider, request.provider_id).name) | {
-        "changes": PROPOSED_CHANGES.dump(update_requests.proposed_beside_current(session, request))}
+    changes = PROPOSED_CHANGES.dump(update_requests.proposed_beside_current(session, request))
+    # The provider proposed_beside_current loaded (session.get finds it without a query).
+    return _update_request_out(request, session.get(Provider, request.provider_id).name) | {"changes": changes}
 
 
 def provider_update_form(session, token):

@@ -4,21 +4,18 @@ program's name without asking identity."""
 import uuid
 from datetime import datetime
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from directory.models import ProgramName
+from shared.db import upsert_newer
 from shared.errors import Unavailable
 
 
 def remember(session: Session, org_id: uuid.UUID, name: str, as_of: datetime) -> None:
     """Upsert the name. It only moves forward in time, so a rename delivered after a later one
     changes nothing."""
-    statement = insert(ProgramName).values(org_id=org_id, name=name, refreshed_at=as_of)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=[ProgramName.org_id],
-        set_={"name": statement.excluded.name, "refreshed_at": statement.excluded.refreshed_at},
-        where=ProgramName.refreshed_at <= statement.excluded.refreshed_at))
+    upsert_newer(session, ProgramName, "org_id", {"org_id": org_id, "name": name, "refreshed_at": as_of},
+                 as_of="refreshed_at")
 
 
 def apply_event(session: Session, event) -> None:

@@ -12,13 +12,11 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from directory import case_managers
-from directory.errors import ValidationFailed
 from directory.models import Promotion
-from directory.persistence import unique_conflicts
+from directory.persistence import made_with_idempotency_key, unique_conflicts
 from shared import notifications
 from shared.pagination import decode_cursor, page
 
-MAX_IDEMPOTENCY_KEY = 200
 _SAME_KEY = {"uq_promotions_idempotency": ("A promotion with this Idempotency-Key is being sent.", {})}
 
 
@@ -26,11 +24,7 @@ def send(session: Session, org_id: uuid.UUID, actor_id: uuid.UUID, data: dict, p
          idempotency_key: str | None = None) -> tuple[Promotion, bool]:
     """Send PromotionCreate-shaped ``data``, answering the promotion and whether it was sent now:
     asked again with the same ``idempotency_key``, the first one is answered and nothing is sent twice."""
-    if idempotency_key and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
-        raise ValidationFailed("The Idempotency-Key header is too long.",
-                               {"Idempotency-Key": [f"At most {MAX_IDEMPOTENCY_KEY} characters."]})
-    if idempotency_key and (earlier := session.scalar(select(Promotion).where(
-            Promotion.org_id == org_id, Promotion.idempotency_key == idempotency_key))):
+    if (earlier := made_with_idempotency_key(session, Promotion, org_id, idempotency_key)) is not None:
         return earlier, False
     audience = case_managers.promotion_audience(session, org_id)
     promotion = Promotion(org_id=org_id, sent_by=actor_id, idempotency_key=idempotency_key,

@@ -112,8 +112,9 @@ def new_provider_values(data: dict) -> dict:
     return values
 
 
-def get_provider(session: Session, org_id: uuid.UUID, provider_id: uuid.UUID, lock: bool = False) -> Provider:
-    return _load(session, org_id, provider_id, lock=lock)
+def get_provider(session: Session, org_id: uuid.UUID, provider_id: uuid.UUID, lock: bool = False,
+                 include_deleted: bool = False) -> Provider:
+    return _load(session, org_id, provider_id, lock=lock, include_deleted=include_deleted)
 
 
 def update_provider(

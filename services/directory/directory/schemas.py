@@ -11,7 +11,7 @@ from marshmallow import INCLUDE, ValidationError, fields, validate, validates, v
 
 from directory.referrer_options import LOGIN_NEEDS_EMAIL, MAX_VALUE_LENGTH, MAX_VALUES, RECRUITMENT_STATUSES
 from directory.taxonomy import TAXONOMIES
-from shared.schemas import ImportJobOut, PageQuery, StrictSchema, page_of
+from shared.schemas import MAX_EMAIL_LENGTH, Email, ImportJobOut, PageQuery, StrictSchema, page_of
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,63}$"
 US_STATES = frozenset(
@@ -121,7 +121,8 @@ class Phone(StrictSchema):
 class Contact(StrictSchema):
     name = _text("Contact person, e.g. the intake coordinator.", 200, required=True)
     title = _optional_text("Their role.", 200)
-    email = fields.Email(allow_none=True, metadata={"description": "Their email address."})
+    email = fields.Email(allow_none=True, validate=validate.Length(max=MAX_EMAIL_LENGTH),
+                         metadata={"description": "Their email address."})
     phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 ().\-]{7,25}$"),
                           metadata={"description": "Their phone number."})
 
@@ -172,7 +173,8 @@ class ProviderFields(StrictSchema):
     fee_max = _optional_int("Highest fee per session, whole US dollars.", 100_000)
     sliding_scale = fields.Boolean(metadata={"description": "Offers a sliding scale (default false)."})
     fees_description = _optional_text("Fees in words.", 1000)
-    email = fields.Email(allow_none=True, metadata={"description": "Public email address."})
+    email = fields.Email(allow_none=True, validate=validate.Length(max=MAX_EMAIL_LENGTH),
+                         metadata={"description": "Public email address."})
     website = fields.Url(allow_none=True, schemes={"http", "https"}, metadata={"description": "Website."})
     phones = fields.List(fields.Nested(Phone), validate=validate.Length(max=10), metadata={"description": "Phones."})
     contacts = fields.List(fields.Nested(Contact), validate=validate.Length(max=10),
@@ -449,7 +451,8 @@ UPDATE_REQUEST_STATUSES = ("sent", "completed", "expired", "awaiting_approval", 
 
 
 class UpdateRequestCreate(StrictSchema):
-    email = fields.Email(metadata={"description": "Where to send the link (default: the provider's email)."})
+    email = fields.Email(validate=validate.Length(max=MAX_EMAIL_LENGTH),
+                         metadata={"description": "Where to send the link (default: the provider's email)."})
 
 
 class UpdateRequestOut(StrictSchema):
@@ -598,13 +601,6 @@ _LIST_VALUE = validate.And(validate.Length(min=1, max=MAX_VALUE_LENGTH),
                            validate.Regexp(r"^\S(.*\S)?$", error="No leading or trailing spaces."))
 
 
-class LowercaseEmail(fields.Email):
-    """Email addresses compare case-insensitively everywhere (logins, unsubscribes)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).lower()
-
-
 def _phone(description: str) -> fields.String:
     return fields.String(allow_none=True, validate=_PHONE_NUMBER, metadata={"description": description})
 
@@ -628,7 +624,7 @@ class PartialUpdate(StrictSchema):
 
 class CompanyFields(StrictSchema):
     name = _text("Company name, unique in the program.", 200, required=True)
-    email = LowercaseEmail(allow_none=True, metadata={"description": "General email address."})
+    email = Email(allow_none=True, metadata={"description": "General email address."})
     phone = _phone("Main phone number.")
     website = fields.Url(allow_none=True, schemes={"http", "https"}, metadata={"description": "Website."})
     suburb = _optional_text("Suburb or city.", 100)
@@ -679,7 +675,7 @@ class CaseManagerFields(StrictSchema):
     title = _optional_text("Title, e.g. Ms, Mr, Dr.", 20)
     first_name = _text("First name.", 100, required=True)
     last_name = _text("Last name.", 100, required=True)
-    email = LowercaseEmail(allow_none=True, metadata={"description": "Email; required once they have a login."})
+    email = Email(allow_none=True, metadata={"description": "Email; required once they have a login."})
     phone = _phone("Work phone.")
     mobile = _phone("Mobile phone.")
     position = fields.String(allow_none=True, validate=_LIST_VALUE, metadata={

@@ -92,5 +92,5 @@ def refresh_for_term(session: Session, org_id: uuid.UUID, taxonomy: str, code: s
 
 
 def refresh_all(session: Session, org_id: uuid.UUID) -> None:
-    """Re-index a whole program, e.g. after a bulk load that bypassed directory.providers."""
+    """Re-index a whole program (the migration that added the search columns)."""
     session.execute(text(_REFRESH_SQL.format(selector="true")), {"org_id": org_id})

@@ -4,23 +4,18 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from directory.models import StaffMember
+from shared.db import upsert_newer
 
 
 def apply_user_event(session: Session, org_id: str, occurred_at: str, data: dict, active: bool) -> None:
     """Upsert the user. A row only moves forward in time, so an activation delivered after a
     later deactivation changes nothing."""
-    statement = insert(StaffMember).values(user_id=uuid.UUID(data["user_id"]), org_id=uuid.UUID(org_id),
-                                           kind=data["kind"], active=active,
-                                           changed_at=datetime.fromisoformat(occurred_at))
-    session.execute(statement.on_conflict_do_update(
-        index_elements=[StaffMember.user_id],
-        set_={"active": statement.excluded.active, "kind": statement.excluded.kind,
-              "changed_at": statement.excluded.changed_at},
-        where=StaffMember.changed_at <= statement.excluded.changed_at))
+    upsert_newer(session, StaffMember, "user_id", {
+        "user_id": uuid.UUID(data["user_id"]), "org_id": uuid.UUID(org_id), "kind": data["kind"], "active": active,
+        "changed_at": datetime.fromisoformat(occurred_at)}, as_of="changed_at")
 
 
 def is_active_staff(session: Session, org_id: uuid.UUID, user_id: uuid.UUID) -> bool:

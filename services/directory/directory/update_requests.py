@@ -39,14 +39,13 @@ from directory import providers, settings
 from directory.errors import Conflict, Gone, NotFound, ValidationFailed
 from directory.history import jsonable
 from directory.models import DirectorySettings, ProgramName, Provider, ProviderUpdateRequest
-from directory.persistence import unique_conflicts
+from directory.persistence import made_with_idempotency_key, unique_conflicts
 from shared import notifications
 from shared.pagination import decode_cursor, page, query_fingerprint
 
 LINK_TTL = timedelta(days=14)
 LINK_PATH = "/public/provider-updates/"
 SWEEP_BATCH = 200  # requests sent per sweep; the rest wait for the next sweep
-MAX_IDEMPOTENCY_KEY = 200
 _SAME_KEY = {"uq_provider_update_requests_idempotency": (
     "An update request with this Idempotency-Key is being sent.", {})}
 AWAITING_APPROVAL = "awaiting_approval"
@@ -67,16 +66,11 @@ def send(session: Session, org_id: uuid.UUID, provider_id: uuid.UUID, actor_id: 
     """Email the provider a new link, to ``email`` or else the provider's own address; the link of
     an earlier request still open stops working. Answers the request and whether it was sent now:
     asked again with the same ``idempotency_key``, the first request is answered and nothing sent."""
-    if idempotency_key is not None:
-        if len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
-            raise ValidationFailed("The Idempotency-Key header is too long.",
-                                   {"Idempotency-Key": [f"At most {MAX_IDEMPOTENCY_KEY} characters."]})
-        earlier = session.scalar(select(ProviderUpdateRequest).where(
-            ProviderUpdateRequest.org_id == org_id, ProviderUpdateRequest.idempotency_key == idempotency_key))
-        if earlier is not None:
-            if earlier.provider_id != provider_id:
-                raise Conflict("This Idempotency-Key was used for another provider's update request.")
-            return earlier, False
+    earlier = made_with_idempotency_key(session, ProviderUpdateRequest, org_id, idempotency_key)
+    if earlier is not None:
+        if earlier.provider_id != provider_id:
+            raise Conflict("This Idempotency-Key was used for another provider's update request.")
+        return earlier, False
     # Locked, so that two requests sent at once leave exactly one link working.
     provider = providers.get_provider(session, org_id, provider_id, lock=True)
     address = email or provider.email
@@ -149,7 +143,8 @@ def approve(session: Session, org_id: uuid.UUID, request_id: uuid.UUID, actor_id
     """Apply the corrections the request holds, as ``actor_id`` approving them."""
     now = now or datetime.now(timezone.utc)
     request = _awaiting_decision(session, org_id, request_id, now)
-    if _provider_of(session, request).deleted_at is not None:
+    provider = providers.get_provider(session, request.org_id, request.provider_id, include_deleted=True)
+    if provider.deleted_at is not None:
         raise Conflict("The provider was removed from the directory after sending these corrections; "
                        "reject them to close the request.")
     provider = _apply(session, request, actor_id, request.proposed_changes, now)
@@ -171,7 +166,7 @@ def proposed_beside_current(session: Session, request: ProviderUpdateRequest) ->
     """The corrections the request holds, field by field in the record's order, beside the
     provider's values now (JSON): ``{field, current, proposed}``. Empty when none were held."""
     proposed = request.proposed_changes or {}
-    provider = _provider_of(session, request)
+    provider = providers.get_provider(session, request.org_id, request.provider_id, include_deleted=True)
     return [{"field": field, "current": jsonable(getattr(provider, field)), "proposed": proposed[field]}
             for field in providers.EDITABLE_FIELDS if field in proposed]
 
@@ -206,11 +201,6 @@ def _awaiting_decision(session: Session, org_id: uuid.UUID, request_id: uuid.UUI
 def _decide(request: ProviderUpdateRequest, decision: str, actor_id: uuid.UUID, now: datetime) -> None:
     request.decision, request.decided_by, request.decided_at = decision, actor_id, now
 
-
-def _provider_of(session: Session, request: ProviderUpdateRequest) -> Provider:
-    """The request's provider, deleted or not (the request is read within its program)."""
-    return session.scalar(select(Provider).where(Provider.org_id == request.org_id,
-                                                 Provider.id == request.provider_id))
 
 
 def list_requests(session: Session, org_id: uuid.UUID, query: dict,

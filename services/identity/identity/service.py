@@ -81,10 +81,8 @@ class IdentityService(ServiceBase):
 
     @rpc
     def update_staff(self, user_id, payload):
-        data = load(schemas.StaffUpdateSchema(), payload)
-        if data.get("enabled"):
-            self.billing.check_seat_available(kind=staff.get_staff(self.db, self.auth.current, user_id)["kind"])
-        return staff.update_staff(self.db, self.auth.current, user_id, data)
+        return staff.update_staff(self.db, self.auth.current, user_id, load(schemas.StaffUpdateSchema(), payload),
+                                  self.billing.check_seat_available)
 
     @rpc
     def transfer_ownership(self, payload):

@@ -56,9 +56,10 @@ def get_staff(session, caller, user_id):
     return StaffSchema().dump(_staff_member(session, caller, user_id))
 
 
-def update_staff(session, caller, user_id, data):
+def update_staff(session, caller, user_id, data, check_seat_available):
     """Role, grants, denials, enabled and names. Nobody hands out a permission they do not
-    hold, and the owner keeps full rights until ownership is transferred."""
+    hold, and the owner keeps full rights until ownership is transferred. Enabling a disabled
+    account takes a seat: ``check_seat_available(kind=...)`` is billing's word on it."""
     caller.require(p.STAFF_MANAGE)
     user = _staff_member(session, caller, user_id, lock=True)
     before, was_enabled = effective_permissions(user), user.enabled
@@ -76,6 +77,8 @@ def update_staff(session, caller, user_id, data):
         raise Conflict("The owner cannot be disabled or demoted; transfer ownership first")
     if str(user.id) == caller.user_id and data.get("enabled") is False:
         raise Conflict("You cannot disable your own account")
+    if data.get("enabled") and not was_enabled:
+        check_seat_available(kind=user.kind)
     for field, value in data.items():
         setattr(user, field, value)
     after = effective_permissions(user)

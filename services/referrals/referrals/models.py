@@ -229,6 +229,9 @@ class Program(Base):
 
     org_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # When ``name`` was identity's (its event's time, or when identity.me was asked): a name
+    # only moves forward in time, so an event delivered late changes nothing.
+    named_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     stale_referral_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
 
 

@@ -11,13 +11,20 @@ from sqlalchemy.dialects.postgresql import insert
 from referrals.models import Program, StaffProfile
 from referrals.schemas import ReferralSettingsSchema
 from shared import audit, permissions as p
+from shared.db import upsert_newer
 
 PROFILE_MAX_AGE = timedelta(minutes=10)
 
 
-def remember_program(session, org_id, name):
-    session.execute(insert(Program).values(org_id=org_id, name=name)
-                    .on_conflict_do_update(index_elements=[Program.org_id], set_={"name": name}))
+def remember_program(session, org_id, name, as_of):
+    upsert_newer(session, Program, "org_id", {"org_id": org_id, "name": name, "named_at": as_of}, as_of="named_at")
+
+
+def note_program_named(session, event):
+    """identity's organization_created or organization_renamed; data: organization_id, name."""
+    remember_program(session, uuid.UUID(event.data["organization_id"]), event.data["name"],
+                     datetime.fromisoformat(event.occurred_at))
+    session.commit()
 
 
 def sync_caller(session, caller, fetch_me):
@@ -28,7 +35,7 @@ def sync_caller(session, caller, fetch_me):
     if profile is not None and datetime.now(timezone.utc) - profile.refreshed_at < PROFILE_MAX_AGE:
         return profile
     me = fetch_me()
-    remember_program(session, uuid.UUID(caller.org_id), me["organization"]["name"])
+    remember_program(session, uuid.UUID(caller.org_id), me["organization"]["name"], datetime.now(timezone.utc))
     user = me["user"]
     values = {"org_id": uuid.UUID(caller.org_id), "email": user["email"], "first_name": user["first_name"],
               "last_name": user["last_name"], "refreshed_at": func.now()}

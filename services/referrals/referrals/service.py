@@ -171,9 +171,7 @@ class ReferralsService(ServiceBase):
     @event_handler(*events.ORGANIZATION_CREATED)
     @event_handler(*events.ORGANIZATION_RENAMED)
     def on_program_named(self, event):
-        if event.claim(self.db):
-            programs.remember_program(self.db, event.data["organization_id"], event.data["name"])
-        self.db.commit()
+        programs.note_program_named(self.db, event)
 
     # Inbound requests and reports
 

@@ -393,3 +393,20 @@ def test_the_client_card_is_all_sharing_gets_and_changes_to_it_are_announced(ref
             "SELECT payload->'data' FROM outbox_events WHERE event_type = 'client_updated' "
             "AND payload->'data'->>'client_id' = :id"), {"id": client["id"]}).scalars().all()
     assert announced["last_name"] == "Lee-Park" and "date_of_birth" not in announced
+
+
+def test_a_programs_name_only_moves_forward_in_time(database):
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy.orm import Session
+
+    from referrals import programs
+
+    org_id, now = uuid.uuid4(), datetime.now(timezone.utc)
+    with Session(database) as session:
+        programs.remember_program(session, org_id, "Harbor Counseling Center", now)
+        programs.remember_program(session, org_id, "Harbor Counseling", now - timedelta(minutes=5))  # created, late
+        assert programs.program_name(session, org_id) == "Harbor Counseling Center"
+        programs.remember_program(session, org_id, "Harbor Health", now + timedelta(minutes=5))
+        assert programs.program_name(session, org_id) == "Harbor Health"
+        session.rollback()
