@@ -67,12 +67,13 @@ def upload_providers(system, token, content, **fields):
         "format": "csv", "content_b64": base64.b64encode(content).decode(), **fields})
 
 
-def finished_import(system, token, import_id, timeout=300):
-    """The provider import's job once it is done, and the progress seen on the way."""
+def finished_import(system, token, import_id, timeout=300, jobs="/api/v1/provider-imports"):
+    """The import's job (a provider import, or one under ``jobs``) once it is done, and the
+    progress seen on the way."""
     deadline = time.monotonic() + timeout
     seen = []
     while time.monotonic() < deadline:
-        response = system.request("GET", f"/api/v1/provider-imports/{import_id}", token=token)
+        response = system.request("GET", f"{jobs}/{import_id}", token=token)
         # A loaded test machine may keep the service past the gateway's RPC timeout: ask again.
         assert response.status_code in (200, 504), response.text
         if response.status_code == 504:

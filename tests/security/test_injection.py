@@ -15,8 +15,7 @@ import uuid
 import pytest
 
 from shared.files import FORMULA_STARTS
-from shared.testing.api import sign_up
-from shared.testing.waiting import wait_until
+from shared.testing.api import finished_import, sign_up
 
 pytestmark = [pytest.mark.system, pytest.mark.security]
 
@@ -40,12 +39,8 @@ def imported(system, program, path, body):
     """The finished import job of ``body`` posted to ``path``."""
     response = system.request("POST", path, token=program.access_token, json=body)
     assert response.status_code == 202, response.text
-
-    def finished():
-        job = system.request("GET", f"{path}/{response.json()['id']}", token=program.access_token).json()
-        return job if job.get("status") in ("completed", "failed") else None
-    job = wait_until(finished, timeout=60, interval=0.2)
-    assert job and job["status"] == "completed" and job["failed_count"] == 0, job
+    job, _ = finished_import(system, program.access_token, response.json()["id"], jobs=path)
+    assert job["status"] == "completed" and job["failed_count"] == 0, job
     return job
 
 

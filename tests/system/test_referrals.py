@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from shared.testing.api import add_staff_member, assert_problem, emailed_link, log_in, sign_up
+from shared.testing.api import add_staff_member, assert_problem, emailed_link, finished_import, log_in, sign_up
 from shared.testing.waiting import wait_until
 
 pytestmark = pytest.mark.system
@@ -25,19 +25,6 @@ def a_provider(system, program, name, **fields):
 
 def a_number():
     return "+1555" + str(uuid.uuid4().int)[:7]
-
-
-def finished_import(system, token, import_id, timeout=120):
-    """The client import once done, and the progress (processed rows) seen on the way."""
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        job = ok(system.request("GET", f"/api/v1/client-imports/{import_id}", token=token))
-        seen.append(job["processed_rows"])
-        if job["status"] in ("completed", "failed"):
-            return job, seen
-        time.sleep(0.1)
-    raise AssertionError(f"import {import_id} did not finish; progress seen: {seen[-5:]}")
 
 
 def test_a_list_of_three_goes_out_by_email_text_and_print_and_keeps_what_was_sent(system):
@@ -189,7 +176,7 @@ def test_a_clinician_sees_only_assigned_clients_another_program_none_and_reads_a
     started = ok(system.request("POST", "/api/v1/client-imports", token=program.access_token, json={
         "csv": "First Name,Last Name,DOB\nIvy,Chen,05/06/2003\n,Missing,\n" + many}), 202)
     assert (started["status"], started["total_rows"], started["processed_rows"]) == ("pending", 1502, 0)
-    imported, seen = finished_import(system, program.access_token, started["id"])
+    imported, seen = finished_import(system, program.access_token, started["id"], jobs="/api/v1/client-imports")
     assert (imported["status"], imported["created_count"], imported["duplicate_count"],
             imported["failed_count"]) == ("completed", 1500, 1, 1)
     assert any(0 < processed < 1502 for processed in seen) and seen == sorted(seen), seen

@@ -221,10 +221,7 @@ def _validate(session: Session, org_id: uuid.UUID, values: dict, current: dict) 
         return values[field] != current.get(field)
 
     errors: dict[str, list[str]] = {}
-    for field in ("company_id", "first_name", "last_name"):
-        if not values[field]:
-            errors[field] = ["Missing data for required field."]
-    if values["company_id"] and changed("company_id") and session.scalar(
+    if changed("company_id") and session.scalar(
             select(Company.id).where(Company.org_id == org_id, Company.id == values["company_id"])) is None:
         errors["company_id"] = ["No such company."]
     if values["business_unit_id"] and (changed("business_unit_id") or changed("company_id")):
