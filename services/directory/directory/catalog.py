@@ -117,7 +117,7 @@ def taxonomies(session, caller, query):
 def public_search(session, slug, query):
     directory = settings.find_public_directory(session, slug)
     query = {**query, "limit": min(query.get("limit", 20), PUBLIC_LIMIT)}
-    result = search_providers(session, directory.org_id, SearchQuery(**query))
+    result = search_providers(session, directory.org_id, SearchQuery(**query), schemas.PUBLIC_SEARCH_ITEM_FIELDS)
     return schemas.PublicSearchResult().dump(result)
 
 

@@ -273,8 +273,20 @@ class SearchQuery(StrictSchema):
             raise ValidationError("Only meaningful with `near`.", "radius_km")
 
 
+class BuiltItems(fields.List):
+    """A list of ``schema`` items that come already in their wire form (directory.search has
+    PostgreSQL write them, from records this service validated on the way in): documented as a
+    list of ``schema``, sent as they are."""
+
+    def __init__(self, schema, **kwargs):
+        super().__init__(fields.Nested(schema), **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
 class SearchResult(StrictSchema):
-    items = fields.List(fields.Nested(ProviderSearchItem), metadata={"description": "This page of providers."})
+    items = BuiltItems(ProviderSearchItem, metadata={"description": "This page of providers."})
     next_cursor = fields.String(allow_none=True, metadata={"description": "Cursor of the next page; null on the last."})
     facets = fields.Dict(
         keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()), allow_none=True,
@@ -380,8 +392,11 @@ class PublicSearchItem(ProviderSearchItem):
         fields = PUBLIC_PROVIDER_FIELDS + ("distance_km",)
 
 
+PUBLIC_SEARCH_ITEM_FIELDS = PublicSearchItem.Meta.fields
+
+
 class PublicSearchResult(SearchResult):
-    items = fields.List(fields.Nested(PublicSearchItem), metadata={"description": "This page of providers."})
+    items = BuiltItems(PublicSearchItem, metadata={"description": "This page of providers."})
 
 
 class TaxonomyQuery(StrictSchema):

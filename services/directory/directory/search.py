@@ -19,9 +19,10 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from itertools import chain
 
 from sqlalchemy import (
-    Float, Text, and_, cast, exists, func, literal, literal_column, not_, null, select, true, tuple_, union_all,
+    Float, Numeric, Text, and_, cast, exists, func, literal, literal_column, not_, null, select, true, tuple_, union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -51,7 +52,8 @@ ESTIMATE_BYTES = 2
 NEAREST_WALK_MIN_ROWS = 500
 
 providers = Provider.__table__
-OUTPUT_COLUMNS = [providers.c[name] for name in ("id", *EDITABLE_FIELDS, "version", "created_at", "updated_at")]
+# The fields of a search item (schemas.ProviderSearchItem); a caller may ask for fewer.
+ITEM_FIELDS = ("id", *EDITABLE_FIELDS, "version", "created_at", "updated_at", "distance_km")
 _WORD = re.compile(r"\w+")
 
 
@@ -78,13 +80,14 @@ class SearchQuery:
 
 @dataclass
 class SearchResult:
-    items: list[dict]  # ProviderSearchItem-shaped
+    items: list[dict]  # ProviderSearchItem-shaped JSON (see _items)
     next_cursor: str | None
     facets: dict[str, dict[str, int]] | None  # only on the first page
     facets_approximate: bool = False
 
 
-def search_providers(session: Session, org_id: uuid.UUID, query: SearchQuery) -> SearchResult:
+def search_providers(session: Session, org_id: uuid.UUID, query: SearchQuery,
+                     item_fields: Sequence[str] = ITEM_FIELDS) -> SearchResult:
     settings = get_settings(session, org_id)
     scope = visible_providers(settings)
 
@@ -105,9 +108,11 @@ def search_providers(session: Session, org_id: uuid.UUID, query: SearchQuery) ->
     )
     by_relevance = tiers is not None and center is None
     after = decode_cursor(query.cursor, fingerprint, key_length=3 if by_relevance else 2) if query.cursor else None
+    in_scope = None  # estimated rows of the scope, when known before the facets need it
     if center is not None:
-        walk = _estimated_rows(session, _off_access_path(org_id, conditions)) >= NEAREST_WALK_MIN_ROWS
-        keys = _nearest_page_keys(session, conditions, _chord_to(center), after, query.limit, walk)
+        in_scope, matching = _estimated_rows(session, _off_access_path(org_id, scope), list(filters.values()))
+        keys = _nearest_page_keys(session, conditions, _chord_to(center), after, query.limit,
+                                  walk=matching >= NEAREST_WALK_MIN_ROWS)
     elif by_relevance:
         keys = _text_page_keys(session, conditions, tiers, after, query.limit)
     else:
@@ -117,12 +122,12 @@ def search_providers(session: Session, org_id: uuid.UUID, query: SearchQuery) ->
     if len(keys) > query.limit:
         keys = keys[: query.limit]
         next_cursor = encode_cursor([*keys[-1][:-1], str(keys[-1][-1])], fingerprint)
-    items = _rows(session, [key[-1] for key in keys], center)
+    items = _items(session, [key[-1] for key in keys], center, item_fields)
     result = SearchResult(items, next_cursor, None)
     if query.facets and not query.cursor:
         facet_scope = _off_access_path(org_id, scope) if center is not None else scope
         result.facets, result.facets_approximate = _facets(session, facet_scope, filters,
-                                                           settings.insurance_filter_plans)
+                                                           settings.insurance_filter_plans, in_scope)
     return result
 
 
@@ -238,14 +243,18 @@ def _text_page_keys(session: Session, conditions: list, tiers: list, after, limi
     return keys
 
 
-def _rows(session: Session, ids: list[uuid.UUID], center: geo.Point | None) -> list[dict]:
+def _items(session: Session, ids: list[uuid.UUID], center: geo.Point | None, item_fields: Sequence[str]) -> list[dict]:
+    """The page's items, in order, as PostgreSQL writes them in JSON: already in their wire form
+    (uuids, timestamps and dates as text, nested records as stored), so Python converts no field
+    (a schema's dump of a page cost more than the search's queries). Their shape is
+    schemas.ProviderSearchItem's; the search tests hold the two equal."""
     if not ids:
         return []
-    distance = _haversine_km(center) if center is not None else null()
-    rows = session.execute(select(*OUTPUT_COLUMNS, distance.label("distance_km"))
-                           .where(providers.c.id.in_(ids))).mappings().all()
-    by_id = {row["id"]: row for row in rows}
-    return [_item(by_id[provider_id]) for provider_id in ids]
+    distance = func.round(cast(_haversine_km(center), Numeric), 3) if center is not None else null()
+    item = func.json_build_object(*chain.from_iterable(
+        (literal_column(f"'{name}'"), distance if name == "distance_km" else providers.c[name]) for name in item_fields))
+    rows = dict(session.execute(select(providers.c.id, item).where(providers.c.id.in_(ids))).all())
+    return [rows[provider_id] for provider_id in ids]
 
 
 def _filters(query: SearchQuery) -> dict:
@@ -277,12 +286,6 @@ def _haversine_km(center: geo.Point):
     return 2 * geo.EARTH_RADIUS_KM * func.asin(func.least(1.0, func.sqrt(h)))
 
 
-def _item(row) -> dict:
-    item = {column.name: row[column.name] for column in OUTPUT_COLUMNS}
-    item["distance_km"] = None if row["distance_km"] is None else round(row["distance_km"], 3)
-    return item
-
-
 def _off_access_path(org_id: uuid.UUID, conditions: list) -> list:
     """``conditions`` as a filter the planner cannot answer from an index. For the sample of a
     distance search: the planner takes the cube box to hold 0.1% of the rows and would read
@@ -290,20 +293,26 @@ def _off_access_path(org_id: uuid.UUID, conditions: list) -> list:
     return [providers.c.org_id == org_id, providers.c.deleted_at.is_(None), and_(*conditions).is_(true())]
 
 
-def _estimated_rows(session: Session, conditions: list) -> float:
-    """How many rows meet ``conditions`` (which scope a program), estimated from those whose
-    sample byte is below ESTIMATE_BYTES: the planner intersects the sample index with the
-    conditions' own indexes, and its own estimates of some conditions are far off."""
-    sampled = session.scalar(select(func.count()).where(*conditions, sample_byte(providers.c.id) < ESTIMATE_BYTES))
-    return sampled * SAMPLE_BYTE_VALUES / ESTIMATE_BYTES
+def _estimated_rows(session: Session, conditions: list, *narrower: list) -> list[float]:
+    """How many rows meet ``conditions`` (which scope a program), then how many of them also meet
+    each list of ``narrower`` conditions, estimated in one pass over the rows whose sample byte is
+    below ESTIMATE_BYTES: the planner intersects the sample index with the conditions' own
+    indexes, and its own estimates of some conditions are far off."""
+    counts = session.execute(
+        select(func.count(), *(func.count().filter(and_(true(), *extra)) for extra in narrower))
+        .where(*conditions, sample_byte(providers.c.id) < ESTIMATE_BYTES)).one()
+    return [count * SAMPLE_BYTE_VALUES / ESTIMATE_BYTES for count in counts]
 
 
-def _facets(session: Session, scope: list, filters: dict, insurance_filter_plans: list[str]) -> tuple[dict, bool]:
+def _facets(session: Session, scope: list, filters: dict, insurance_filter_plans: list[str],
+            in_scope: float | None) -> tuple[dict, bool]:
     """Counts per value of each dimension, under every filter but that dimension's own
     (so choosing a second plan shows how many more providers it would add), and whether they
-    are estimates: above FACET_EXACT_LIMIT rows, counts over the rows whose sample byte is
-    below a bound, scaled up (the byte is uniform, so the estimate is unbiased)."""
-    in_scope = _estimated_rows(session, scope)
+    are estimates: above FACET_EXACT_LIMIT rows (``in_scope``, estimated here if not given),
+    counts over the rows whose sample byte is below a bound, scaled up (the byte is uniform, so
+    the estimate is unbiased)."""
+    if in_scope is None:
+        [in_scope] = _estimated_rows(session, scope)
     scale = 1.0
     if in_scope > FACET_EXACT_LIMIT:
         bound = max(ESTIMATE_BYTES, math.ceil(SAMPLE_BYTE_VALUES * FACET_SAMPLE_ROWS / in_scope))

@@ -7,6 +7,7 @@ import pytest
 from directory import demo, geo, providers, settings, terms
 from directory.errors import Conflict, NotFound, ValidationFailed
 from directory.hsds import provider_to_hsds_service
+from directory.hsds_api import public_record
 from directory.schemas import ProviderCreate, ProviderOut
 from directory.search import SearchQuery, search_providers
 
@@ -171,5 +172,6 @@ def test_demo_directory_loads_in_bulk_and_is_searchable(session, org):
     assert sum(page.facets["telehealth"].values()) >= len(page.items)
     assert search_providers(session, org, SearchQuery(q="trauma", limit=5)).items
     vocabulary = terms.load_vocabulary(session, org)
-    service = provider_to_hsds_service(page.items[0], vocabulary)
-    assert service["organization_id"] == str(page.items[0]["id"])
+    nearest = providers.get_provider(session, org, uuid.UUID(page.items[0]["id"]))
+    service = provider_to_hsds_service(public_record(nearest), vocabulary)
+    assert service["organization_id"] == page.items[0]["id"]

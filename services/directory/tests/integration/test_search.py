@@ -1,13 +1,15 @@
 """Search against a known data set: each filter, combinations, text with typos, distance, tenancy,
 facets and pagination return exactly the expected providers."""
+import json
 import uuid
 
 import pytest
 from sqlalchemy.orm import Session
 
-from directory import geo, providers, settings, terms
+from directory import geo, providers, schemas, settings, terms
 from directory.errors import ValidationFailed
-from directory.search import SearchQuery, search_providers
+from directory.models import Provider
+from directory.search import ITEM_FIELDS, SearchQuery, search_providers
 
 ORG_A, ORG_B = uuid.uuid4(), uuid.uuid4()
 ACTOR = uuid.uuid4()
@@ -163,14 +165,29 @@ def test_near_a_point_with_text_and_filters(session):
 
 
 @pytest.mark.usefixtures("dataset")
+@pytest.mark.parametrize("item_schema, item_fields", [
+    (schemas.ProviderSearchItem, ITEM_FIELDS), (schemas.PublicSearchItem, schemas.PUBLIC_SEARCH_ITEM_FIELDS)])
+def test_items_written_by_the_database_are_the_item_schemas_dump_of_the_records(session, item_schema, item_fields):
+    for params in ({}, {"near": "02139", "radius_km": 500}):
+        result = search_providers(session, ORG_A, SearchQuery(limit=100, **params), item_fields)
+        assert result.items
+        for item in result.items:
+            record = session.get(Provider, uuid.UUID(item["id"]))
+            expected = item_schema().dump({**{field: getattr(record, field) for field in ITEM_FIELDS[:-1]},
+                                           "distance_km": item["distance_km"]})
+            assert item == json.loads(json.dumps(expected))
+            assert (item["distance_km"] is None) == ("near" not in params)
+
+
+@pytest.mark.usefixtures("dataset")
 def test_unknown_postcode_is_a_validation_error(session):
     with pytest.raises(ValidationFailed):
         search(session, near="99999")
 
 
 def test_tenancy_one_program_never_sees_anothers_providers(session, dataset):
-    a_ids = {provider_id for key, provider_id in dataset.items() if not isinstance(key, tuple)}
-    b_ids = {provider_id for key, provider_id in dataset.items() if isinstance(key, tuple)}
+    a_ids = {str(provider_id) for key, provider_id in dataset.items() if not isinstance(key, tuple)}
+    b_ids = {str(provider_id) for key, provider_id in dataset.items() if isinstance(key, tuple)}
     for params in ({}, {"q": "Margaret Chen"}, {"q": "anxeity"}, {"near": "02139"}, {"insurance": ["bcbs"]}):
         assert {item["id"] for item in search(session, ORG_A, **params).items} <= a_ids
         assert {item["id"] for item in search(session, ORG_B, **params).items} <= b_ids
@@ -243,7 +260,7 @@ def test_providers_at_the_same_distance_are_paged_in_id_order(session):
         walked += [item["id"] for item in page.items]
         if (cursor := page.next_cursor) is None:
             break
-    assert walked == ids
+    assert walked == [str(provider_id) for provider_id in ids]
 
 
 def test_facets_of_a_large_result_are_estimated_from_a_sample(session, monkeypatch):
