@@ -5,7 +5,8 @@ For each of ten representative queries (text, typo, filters, distance, combined;
 client's first page asks for them): p50/p95 through the real gateway (token check, one RPC,
 the directory's queries, serialization) beside the same SQL statements run raw over psycopg2,
 and the ratio. The raw statements are captured from the directory's own search code, so both
-sides run exactly the same queries.
+sides run exactly the same queries. Beside them, the floor of any request through HTTP and one
+RPC: a bare nameko ``@http`` entrypoint calling a no-op RPC (gateway_overhead.py's baseline pair).
 
 Import: rows per second of a generated CSV (name, email, NPI, specialties, postcode) applied by
 the directory's import job (validated, duplicate-checked, written with history, indexed for
@@ -30,7 +31,6 @@ eventlet.monkey_patch()
 import argparse  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
-import math  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
@@ -46,7 +46,7 @@ RESULTS = HERE / "results"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from measure import run_facts  # noqa: E402
+from measure import percentile, run_facts  # noqa: E402
 
 # name -> query string of GET /api/v1/providers
 QUERIES = {
@@ -66,15 +66,8 @@ QUERIES = {
 }
 
 
-def percentile(sorted_values, q):
-    if not sorted_values:
-        return float("nan")
-    return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
-
-
 def summary(latencies):
-    ordered = sorted(latencies)
-    return {"p50_ms": round(percentile(ordered, 0.50) * 1000, 2), "p95_ms": round(percentile(ordered, 0.95) * 1000, 2)}
+    return {"p50_ms": round(percentile(latencies, 0.50) * 1000, 2), "p95_ms": round(percentile(latencies, 0.95) * 1000, 2)}
 
 
 def load_directory(infra, org_id, count):
@@ -132,18 +125,32 @@ def time_raw(connection, statements, count):
     return latencies
 
 
-def time_gateway(system, token, params, count):
+def time_requests(url, count, params=None, token=None):
     latencies = []
     with requests.Session() as session:
-        session.headers["Authorization"] = f"Bearer {token}"
-        url = system.url("/api/v1/providers")
+        if token:
+            session.headers["Authorization"] = f"Bearer {token}"
         for _ in range(count):
             started = time.perf_counter()
             response = session.get(url, params=params, timeout=30)
             latencies.append(time.perf_counter() - started)
             if response.status_code != 200:
-                raise RuntimeError(f"{params}: {response.status_code} {response.text[:300]}")
+                raise RuntimeError(f"{url} {params}: {response.status_code} {response.text[:300]}")
     return latencies
+
+
+def time_floor(infra, log_dir, count, warmup):
+    """The floor of any request through HTTP and one RPC: a bare nameko ``@http`` entrypoint
+    calling a no-op RPC (gateway_overhead.py's baseline pair), driven as the queries are."""
+    from gateway_overhead import start_baseline, stop_baseline
+    from shared.testing.waiting import free_port
+
+    processes, url = start_baseline(infra, free_port(), log_dir)
+    try:
+        time_requests(url, warmup)
+        return summary(time_requests(url, count))
+    finally:
+        stop_baseline(processes)
 
 
 def import_rows(count):
@@ -241,6 +248,9 @@ def main(argv=None):
           flush=True)
     with isolated_infrastructure() as infra:
         search = bench_search(infra, log_dir, args)
+        print("Request floor: a bare nameko @http entrypoint + one no-op RPC ...", flush=True)
+        floor = time_floor(infra, log_dir, args.requests, args.warmup)
+        print(f"  floor p50 {floor['p50_ms']:6.2f} p95 {floor['p95_ms']:6.2f}", flush=True)
         print(f"Import of a {args.import_rows}-row CSV beside COPY ...", flush=True)
         rows = import_rows(args.import_rows)
         content = import_csv(rows)
@@ -266,6 +276,7 @@ def main(argv=None):
         "parameters": {"providers": args.providers, "requests_per_query": args.requests, "warmup": args.warmup,
                        "import_rows": args.import_rows, "client": "one requests.Session, sequential"},
         "search": search,
+        "request_floor": floor,
         "import": bulk,
         "targets": {"gateway_p95_under_50ms": worst_p95 < 50, "p95_ratio_under_3": worst_ratio < 3,
                     "import_at_least_20pct_of_copy": bulk["import_over_copy"] >= 0.2},
@@ -296,8 +307,9 @@ def bench_search(infra, log_dir, args):
                 time_raw(raw, statements, args.warmup)
                 # A fresh token per query: the run outlasts an access token's 15 minutes.
                 token = log_in(system, program.email)
-                time_gateway(system, token, params, args.warmup)
-                gateway = summary(time_gateway(system, token, params, args.requests))
+                url = system.url("/api/v1/providers")
+                time_requests(url, args.warmup, params, token)
+                gateway = summary(time_requests(url, args.requests, params, token))
                 direct = summary(time_raw(raw, statements, args.requests))
                 results[name] = {"params": params, "statements": len(statements), "gateway": gateway, "raw_sql": direct,
                                  "p95_ratio": round(gateway["p95_ms"] / direct["p95_ms"], 2)}

@@ -25,7 +25,6 @@ eventlet.monkey_patch()  # before anything opens a socket: the load generator is
 import argparse  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
-import math  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -44,7 +43,7 @@ RESULTS = HERE / "results"
 if str(ROOT) not in sys.path:  # works without the virtualenv's handoff.pth too
     sys.path.insert(0, str(ROOT))
 
-from measure import run_facts  # noqa: E402
+from measure import percentile, run_facts  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------
@@ -73,13 +72,6 @@ class BenchHttpService:
 # ---------------------------------------------------------------------------------------------
 # Load
 # ---------------------------------------------------------------------------------------------
-
-def percentile(sorted_values, q):
-    """Nearest-rank percentile of an already sorted list."""
-    if not sorted_values:
-        return float("nan")
-    return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
-
 
 def drive(url, headers, count, concurrency):
     """``count`` GETs of ``url`` from ``concurrency`` green threads; latencies in seconds."""

@@ -2,6 +2,7 @@
 floor every email path is compared with (plain smtplib over one connection), and the facts a
 result file records about its run."""
 import datetime
+import math
 import os
 import platform
 import smtplib
@@ -13,8 +14,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def percentile(values, fraction):
+    """Nearest-rank percentile (nan of no values)."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+    if not ordered:
+        return float("nan")
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
 def arrival_times(catcher):

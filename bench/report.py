@@ -76,6 +76,10 @@ def directory_search(result):
         (name, number(row["gateway"]["p50_ms"], 2), number(row["gateway"]["p95_ms"], 2),
          number(row["raw_sql"]["p50_ms"], 2), number(row["raw_sql"]["p95_ms"], 2), times(row["p95_ratio"]))
         for name, row in search.items()])
+    floor = result["request_floor"]
+    detail += ["", f"The floor of any request through HTTP and one RPC (a bare nameko `@http` entrypoint "
+               f"calling a no-op RPC), measured in the same run: p50 {number(floor['p50_ms'], 2)} ms, "
+               f"p95 {number(floor['p95_ms'], 2)} ms."]
     detail += ["", f"Import of a {number(bulk['rows'])}-row CSV: {number(bulk['import_rows_per_s'])} rows/s through the "
                f"directory's import job, {number(bulk['copy_rows_per_s'])} rows/s by `COPY` into a bare table "
                f"({times(bulk['import_over_copy'])}); the job {bulk['import_outcome']['status']} with "
