@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.dialects.postgresql import insert
 
 from billing import dunning, seats
 from billing.models import Subscription, SubscriptionInvoice, SubscriptionStatusChange
@@ -13,7 +14,7 @@ from billing.schemas import (
     SeatAvailabilitySchema, SubscriptionInvoiceSchema, SubscriptionSchema,
 )
 from shared import audit
-from shared.errors import Conflict, NotFound, PaymentRequired, Unavailable, ValidationFailed
+from shared.errors import Conflict, PaymentRequired, Unavailable, ValidationFailed
 from shared.pagination import decode_cursor, page
 
 HISTORY_SHOWN = 20
@@ -37,24 +38,29 @@ def record_transition(session, subscription, transition):
 
 
 def open_trial(session, org_id):
-    """A trial for a new program; does nothing when the program already has a subscription."""
-    org_id = uuid.UUID(str(org_id))
-    if session.scalar(select(Subscription.id).where(Subscription.org_id == org_id)) is not None:
-        return
+    """A trial for a new program; does nothing when the program already has a subscription,
+    also when another transaction opens it at the same moment (the event and a request)."""
     plan, started = PLANS["trial"], now_utc()
-    subscription = Subscription(id=uuid.uuid4(), org_id=org_id, plan=plan.code, status="trialing",
-                                seat_limit=plan.seat_limit, current_period_start=started,
-                                current_period_end=started + timedelta(days=TRIAL_DAYS))
-    session.add(subscription)
-    session.flush()
-    record_transition(session, subscription, dunning.Transition(None, "trialing", "trial_started"))
+    opened = session.scalar(insert(Subscription).values(
+        id=uuid.uuid4(), org_id=uuid.UUID(str(org_id)), plan=plan.code, status="trialing", seat_limit=plan.seat_limit,
+        current_period_start=started, current_period_end=started + timedelta(days=TRIAL_DAYS),
+    ).on_conflict_do_nothing(index_elements=[Subscription.org_id]).returning(Subscription.id))
+    if opened is not None:
+        record_transition(session, session.get(Subscription, opened),
+                          dunning.Transition(None, "trialing", "trial_started"))
 
 
 def subscription_of(session, org_id, lock=False):
+    """The caller's program's subscription. identity's organization_created event opens it, but
+    the program's own first request can come first (an invitation right after sign-up): that
+    request opens the trial the event would have, and the event then changes nothing."""
     query = select(Subscription).where(Subscription.org_id == uuid.UUID(str(org_id)))
-    subscription = session.scalars(query.with_for_update() if lock else query).first()
+    query = query.with_for_update() if lock else query
+    subscription = session.scalars(query).first()
     if subscription is None:
-        raise NotFound("This program has no subscription yet")
+        open_trial(session, org_id)
+        session.commit()
+        subscription = session.scalars(query).one()
     return subscription
 
 

@@ -137,10 +137,10 @@ UPDATE_REQUEST = schemas.UpdateRequestOut()
 PROPOSED_CHANGES = schemas.ProposedChange(many=True)
 
 
-def send_update_request(session, caller, provider_id, data, idempotency_key, public_base_url):
+def send_update_request(session, caller, provider_id, data, idempotency_key, public_base_url, ask_program_name):
     caller.require(p.PROVIDERS_MANAGE)
     org_id = _org(caller)
-    program_name = program_names.signature_of(session, org_id)
+    program_name = program_names.signature_of(session, org_id, ask_program_name)
     request, sent = update_requests.send(session, org_id, uuid.UUID(provider_id), uuid.UUID(caller.user_id),
                                          data.get("email"), program_name, public_base_url,
                                          idempotency_key=idempotency_key)

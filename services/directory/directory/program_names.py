@@ -1,14 +1,14 @@
 """Programs' names, from identity's organization_created and organization_renamed events (a local
 read model): the emails the directory sends (update requests, promotions) are signed with the
-program's name without asking identity."""
+program's name without asking identity, but for a program whose event has not arrived yet."""
 import uuid
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
 from directory.models import ProgramName
 from shared.db import upsert_newer
-from shared.errors import Unavailable
 
 
 def remember(session: Session, org_id: uuid.UUID, name: str, as_of: datetime) -> None:
@@ -30,10 +30,12 @@ def name_of(session: Session, org_id: uuid.UUID) -> str | None:
     return program.name if program else None
 
 
-def signature_of(session: Session, org_id: uuid.UUID) -> str:
+def signature_of(session: Session, org_id: uuid.UUID, ask_identity: Callable[[], str]) -> str:
     """The name a message of the program is signed with. Unknown only in the moment between a
-    program's sign-up and identity's event of it reaching the directory: try again then."""
+    program's sign-up and identity's event of it reaching the directory: then ``ask_identity``
+    (the caller's program's name, from identity) answers, and is kept as the event would be."""
     name = name_of(session, org_id)
     if name is None:
-        raise Unavailable("The directory has not yet learnt this program's name; try again in a moment.")
+        name = ask_identity()
+        remember(session, org_id, name, datetime.now(timezone.utc))
     return name

@@ -190,9 +190,9 @@ def _value_list(session, org_id, spec):
 
 # Promotions
 
-def send_promotion(session, caller, data, idempotency_key):
+def send_promotion(session, caller, data, idempotency_key, ask_program_name):
     caller.require(MANAGE)
-    program_name = program_names.signature_of(session, _org(caller))
+    program_name = program_names.signature_of(session, _org(caller), ask_program_name)
     promotion, sent = promotions.send(session, _org(caller), _actor(caller), data, program_name, idempotency_key)
     if sent:
         audit.record_for(session, caller, "promotion.send", "promotion", promotion.id,

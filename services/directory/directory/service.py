@@ -26,6 +26,10 @@ class DirectoryService(ServiceBase):
     def public_base_url(self):
         return self.config["PUBLIC_BASE_URL"].rstrip("/")
 
+    def _program_name_from_identity(self):
+        """The caller's program's name, asked of identity on the caller's behalf (see program_names.signature_of)."""
+        return self.identity.me()["organization"]["name"]
+
     @rpc
     def create_provider(self, payload):
         return catalog.create(self.db, self.auth.current, load(schemas.ProviderCreate(), payload))
@@ -140,7 +144,7 @@ class DirectoryService(ServiceBase):
         idempotency_key = (headers or {}).get("Idempotency-Key") or None
         return catalog.send_update_request(self.db, self.auth.current, provider_id,
                                            load(schemas.UpdateRequestCreate(), payload), idempotency_key,
-                                           self.public_base_url)
+                                           self.public_base_url, self._program_name_from_identity)
 
     @rpc
     def list_update_requests(self, query):
@@ -242,7 +246,7 @@ class DirectoryService(ServiceBase):
     def send_promotion(self, payload, headers=None):
         idempotency_key = (headers or {}).get("Idempotency-Key") or None
         return referrers.send_promotion(self.db, self.auth.current, load(schemas.PromotionCreate(), payload),
-                                        idempotency_key)
+                                        idempotency_key, self._program_name_from_identity)
 
     @rpc
     def list_promotions(self, query):

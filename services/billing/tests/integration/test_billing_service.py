@@ -79,10 +79,10 @@ def seats_in_use(config, org_id):
         return billing.get_subscription()["seats_in_use"]
 
 
-def test_seats_count_each_event_once_and_never_go_back_in_time(billing, config):
+def test_seats_count_each_event_once_and_never_go_back_in_time(billing, config, infrastructure):
     identity = Identity(config)
     org_id = identity.new_program()
-    assert wait_until(lambda: billing_has_subscription(config, org_id), timeout=15)
+    assert wait_until(lambda: trial_opened(infrastructure, org_id), timeout=15)
     staff, partner, case_manager = (str(uuid.uuid4()) for _ in range(3))
     activated = identity.publish("user_activated", org_id, {"user_id": staff, "kind": "staff", "role": "admin"})
     identity.publish("user_activated", org_id, {"user_id": staff, "kind": "staff", "role": "admin"},
@@ -102,17 +102,31 @@ def test_seats_count_each_event_once_and_never_go_back_in_time(billing, config):
     assert seats_in_use(config, org_id) == 1
 
 
-def billing_has_subscription(config, org_id):
-    try:
-        return seats_in_use(config, org_id) is not None
-    except Exception:
-        return False
+def trial_opened(infrastructure, org_id):
+    """Whether billing holds the program's subscription (read in its database: asking billing
+    would open it)."""
+    return bool(billing_sql(infrastructure, "SELECT 1 FROM subscriptions WHERE org_id = %s", org_id))
+
+
+def test_the_programs_own_request_before_the_event_opens_its_trial_once(billing, config, infrastructure):
+    org_id = str(uuid.uuid4())
+    limit = PLANS["trial"].seat_limit
+    with as_caller(config, org_id, permissions.STAFF_MANAGE) as billing:  # right after sign-up
+        assert billing.check_seat_available() == {"seats_in_use": 0, "seat_limit": limit, "available": limit}
+    event = Identity(config).publish("organization_created", org_id, {
+        "organization_id": org_id, "name": "Riverside", "owner_user_id": str(uuid.uuid4())})
+    assert wait_until(lambda: billing_sql(infrastructure, "SELECT 1 FROM processed_events WHERE event_id = %s",
+                                          event["event_id"]), timeout=15)
+    assert billing_sql(infrastructure, "SELECT plan, status FROM subscriptions WHERE org_id = %s", org_id) == [
+        ("trial", "trialing")]
+    assert billing_sql(infrastructure, "SELECT old_status, new_status, reason FROM subscription_status_changes "
+                                       "WHERE org_id = %s", org_id) == [(None, "trialing", "trial_started")]
 
 
 def test_seat_limit_and_read_only_refuse_a_new_user(billing, config, infrastructure):
     identity = Identity(config)
     org_id = identity.new_program()
-    assert wait_until(lambda: billing_has_subscription(config, org_id), timeout=15)
+    assert wait_until(lambda: trial_opened(infrastructure, org_id), timeout=15)
     limit = PLANS["trial"].seat_limit
     for _ in range(limit - 1):
         identity.publish("user_activated", org_id, {"user_id": str(uuid.uuid4()), "kind": "staff", "role": "default"})
@@ -147,7 +161,7 @@ def test_seat_limit_and_read_only_refuse_a_new_user(billing, config, infrastruct
 def test_grace_period_over_makes_the_program_read_only_and_says_so(billing, config, infrastructure):
     identity = Identity(config)
     org_id = identity.new_program()
-    assert wait_until(lambda: billing_has_subscription(config, org_id), timeout=15)
+    assert wait_until(lambda: trial_opened(infrastructure, org_id), timeout=15)
     billing_sql(infrastructure, "UPDATE subscriptions SET status = 'past_due', failed_attempts = 3, "
                                 "past_due_since = now() - interval '15 days' WHERE org_id = %s", org_id)
     restricted = wait_until(lambda: billing_sql(
@@ -222,7 +236,7 @@ def test_credit_notes_correct_an_issued_invoice_and_reports_age_receivables(bill
 def test_a_canceled_subscription_ends_at_its_period_read_only_and_can_resume(billing, config, infrastructure):
     identity = Identity(config)
     org_id = identity.new_program()
-    assert wait_until(lambda: billing_has_subscription(config, org_id), timeout=15)
+    assert wait_until(lambda: trial_opened(infrastructure, org_id), timeout=15)
     with as_caller(config, org_id, permissions.BILLING_MANAGE) as billing:
         assert billing.update_subscription({"cancel_at_period_end": True})["cancel_at_period_end"] is True
     billing_sql(infrastructure, "UPDATE subscriptions SET current_period_end = now() - interval '1 minute' "
@@ -263,7 +277,7 @@ def test_one_failing_subscription_does_not_stop_the_billing_of_the_others(
     IdentityAnswering.known, IdentityAnswering.broken = {known}, {broken}
     container_factory(IdentityAnswering, config).start()
     for org_id in (known, unknown, broken):
-        assert wait_until(lambda: billing_has_subscription(config, org_id), timeout=15)
+        assert wait_until(lambda: trial_opened(infrastructure, org_id), timeout=15)
     # Renewal day comes with no card on file: each renewal fails and its contacts are looked up.
     billing_sql(infrastructure, "UPDATE subscriptions SET current_period_end = now() - interval '1 second' "
                                 "WHERE org_id = ANY(%s::uuid[])", [broken, unknown, known])

@@ -9,7 +9,6 @@ from sqlalchemy import select, text, update
 
 from directory import program_names, providers, settings, update_requests
 from directory.errors import Conflict, Gone, NotFound, ValidationFailed
-from shared.errors import Unavailable
 from directory.models import Provider, ProviderUpdateRequest
 from directory.schemas import DirectorySettings, ProviderCorrections, ProviderCreate
 
@@ -408,10 +407,19 @@ def test_the_stale_sweep_spares_a_provider_whose_corrections_await_approval(sess
 
 
 def test_a_program_name_only_moves_forward_in_time(session, org):
+    asked = []
+
+    def ask_identity():
+        asked.append(org)
+        return "Riverside Counseling"
+
+    # identity's event of the new program has not arrived yet: identity is asked, once.
+    assert program_names.signature_of(session, org, ask_identity) == "Riverside Counseling"
+    assert program_names.signature_of(session, org, ask_identity) == "Riverside Counseling"
+    assert asked == [org]
     now = datetime.now(timezone.utc)
-    with pytest.raises(Unavailable):  # identity's event of the new program has not arrived yet
-        program_names.signature_of(session, org)
-    program_names.remember(session, org, "Riverside Counseling", now)
+    program_names.remember(session, org, "Riverside Counseling", now - timedelta(seconds=1))  # the event, late
     program_names.remember(session, org, "Riverside Counseling Center", now + timedelta(minutes=1))
     program_names.remember(session, org, "Riverside", now - timedelta(days=1))  # a rename delivered late
-    assert program_names.signature_of(session, org) == "Riverside Counseling Center"
+    assert program_names.signature_of(session, org, ask_identity) == "Riverside Counseling Center"
+    assert asked == [org]
