@@ -27,13 +27,14 @@ from shared.errors import (
 from shared.logs import set_request_id
 from shared.schemas import UNSTORABLE_TEXT, unstorable_text
 from gateway.problems import from_service_error, problem
-from gateway.routing import NDJSON
+from gateway.routing import NDJSON, UPLOAD_PART
 
 log = logging.getLogger(__name__)
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 FORM_TYPE = "application/x-www-form-urlencoded"
+MULTIPART_TYPE = "multipart/form-data"
 
 
 class StreamCutShort(Exception):
@@ -192,8 +193,36 @@ class Dispatcher:
         except RecursionError:
             raise BadRequest("The body nests deeper than any request needs") from None
 
+    def _read_upload(self, route, request):
+        """A multipart/form-data body as the route's JSON body: the ``file`` part base64-encoded in
+        ``route.upload_field`` (its name in the body's ``filename``, where the body has one), and
+        each other part as the field of its name, an object or a list given as JSON text."""
+        self._read_raw(request, route.max_body_bytes)  # bounded; werkzeug then parses the read bytes
+        fields = route.body().fields
+        body, errors = {}, {}
+        for name, value in request.form.items():
+            if isinstance(fields.get(name), (ma_fields.Dict, ma_fields.List)):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    errors[name] = ["Not valid JSON."]
+            body[name] = value
+        upload = request.files.get(UPLOAD_PART)
+        content = upload.read() if upload is not None else b""
+        if not content:
+            errors[UPLOAD_PART] = [f"A multipart body carries the file, not empty, in a part named {UPLOAD_PART}."]
+        if errors:
+            raise ValidationFailed("The request has invalid fields", errors=errors)
+        body[route.upload_field] = base64.b64encode(content).decode("ascii")
+        if "filename" in fields and upload.filename:
+            body.setdefault("filename", upload.filename)
+        return body
+
     def _validated_body(self, route, request):
-        body = self._read_json(request, route.max_body_bytes)
+        if route.upload_field and request.mimetype == MULTIPART_TYPE:
+            body = self._read_upload(route, request)
+        else:
+            body = self._read_json(request, route.max_body_bytes)
         errors = route.body().validate(body) if isinstance(body, dict) else {"_schema": ["Expected a JSON object"]}
         if errors:
             raise ValidationFailed("The request has invalid fields", errors=errors)

@@ -6,7 +6,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
 from gateway.restrictions import restrictable
-from gateway.routing import NDJSON
+from gateway.routing import NDJSON, UPLOAD_PART
 from shared.errors import HTTP_STATUS
 
 PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -98,6 +98,12 @@ def build_spec(routes, version="1.0.0"):
         elif route.body is not None:
             operation["requestBody"] = {"required": True,
                                         "content": {"application/json": {"schema": route.body}}}
+            if route.upload_field:
+                operation["requestBody"]["content"]["multipart/form-data"] = {"schema": {
+                    "type": "object", "required": [UPLOAD_PART],
+                    "properties": {UPLOAD_PART: {"type": "string", "format": "binary"}},
+                    "description": f"The JSON body's fields as form parts (an object or a list as JSON text), "
+                                   f"the file itself in the part `{UPLOAD_PART}` instead of `{route.upload_field}`."}}
         if route.status == 204:
             operation["responses"]["204"] = {"description": "Done"}
         else:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from werkzeug.routing import BaseConverter, Map, Rule
 
 NDJSON = "application/x-ndjson"
+UPLOAD_PART = "file"  # the part of a multipart/form-data body that carries an upload's file
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Route:
                                     # RPC called once per batch (see dispatch.Dispatcher._ndjson_stream)
     status: int = 200
     max_body_bytes: int | None = None  # this route's body limit, when not the gateway's (uploads)
+    upload_field: str | None = None  # the body may also come as multipart/form-data: its ``file`` part
+                                     # becomes this field, base64-encoded (see dispatch._read_upload)
     rate_limit: str | None = None   # bucket for public routes (see ratelimit.BUCKETS)
     problems: tuple = ()            # statuses the service answers beyond those the route's shape
                                     # implies (see openapi.problem_statuses), e.g. 401 for a bad password

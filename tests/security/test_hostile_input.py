@@ -13,12 +13,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from directory.schemas import MAX_IMPORT_BODY_BYTES, MAX_UPLOAD_BYTES
 from shared.testing.api import assert_problem
 
 pytestmark = [pytest.mark.system, pytest.mark.security]
 
 GATEWAY_LIMIT = 1_048_576  # MAX_BODY_BYTES: the gateway's default body limit
-IMPORT_LIMIT = 12 * 1024 * 1024  # the provider import route's own (directory.schemas.MAX_IMPORT_BODY_BYTES)
 
 
 @pytest.fixture(autouse=True)
@@ -85,10 +85,13 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading(system, prog
 
 
 def test_an_upload_is_bounded_by_its_own_larger_limit(system, program):
-    assert_problem(upload(system, program, b"x" * (IMPORT_LIMIT * 3 // 4 + 1024)), 413, "PAYLOAD_TOO_LARGE")
-    # Under the route's limit once encoded, over the 8 MiB a decoded file may be.
-    too_large = upload(system, program, b"name\n" + b"x" * (8 * 1024 * 1024))
+    assert_problem(upload(system, program, b"x" * (MAX_IMPORT_BODY_BYTES * 3 // 4 + 1024)), 413, "PAYLOAD_TOO_LARGE")
+    # Under the route's limit once encoded, over the size a decoded file may be.
+    too_large = upload(system, program, b"name\n" + b"x" * MAX_UPLOAD_BYTES)
     assert "file" in assert_problem(too_large, 422, "VALIDATION_FAILED")["errors"]
+    as_form_part = system.request("POST", "/api/v1/provider-imports", token=program.access_token, data={
+        "format": "csv"}, files={"file": ("big.csv", b"x" * (MAX_IMPORT_BODY_BYTES + 1), "text/csv")})
+    assert_problem(as_form_part, 413, "PAYLOAD_TOO_LARGE")
 
 
 def test_uploads_are_bounded_in_rows(system, program):

@@ -1,6 +1,8 @@
 """Bulk import and export over HTTP: a 10,000-row CSV shows its progress while it runs; bad rows
 give a precise report and the good rows import; an export imports back without loss; only
 managers of external providers import."""
+import json
+
 import pytest
 
 from directory import demo, flat
@@ -22,6 +24,43 @@ def test_bad_rows_are_reported_and_the_good_rows_import(system):
     assert [(error["row"], error["field"]) for error in job["errors"]] == [(2, "email"), (3, "specialties")]
     found = system.request("GET", "/api/v1/providers", token=program.access_token, params={"q": "Alvarez"}).json()
     assert [item["name"] for item in found["items"]] == ["Ana Alvarez"]
+
+
+def test_a_file_uploaded_as_multipart_form_data_imports_with_its_fields(system):
+    program = sign_up(system)
+    content = b"Clinician,Mail\nDana Diaz,dana@example.org\nEli Park,eli@example.org\n"
+    response = system.request("POST", "/api/v1/provider-imports", token=program.access_token,
+                              files={"file": ("referral-partners.csv", content, "text/csv")},
+                              data={"format": "csv", "mapping": json.dumps({"Clinician": "name", "Mail": "email"}),
+                                    "dry_run": "true"})
+    assert response.status_code == 202, response.text
+    assert (response.json()["filename"], response.json()["total_rows"]) == ("referral-partners.csv", 2)
+    job, _ = finished_import(system, program.access_token, response.json()["id"])
+    assert (job["status"], job["created_count"], job["errors"]) == ("completed", 2, [])  # would create
+    listed = system.request("GET", "/api/v1/providers", token=program.access_token, params={"facets": "false"})
+    assert listed.json()["items"] == []  # a dry run writes nothing
+
+    response = system.request("POST", "/api/v1/provider-imports", token=program.access_token,
+                              files={"file": ("referral-partners.csv", content, "text/csv")},
+                              data={"format": "csv", "mapping": json.dumps({"Clinician": "name", "Mail": "email"})})
+    job, _ = finished_import(system, program.access_token, response.json()["id"])
+    assert (job["status"], job["created_count"]) == ("completed", 2)
+    listed = system.request("GET", "/api/v1/providers", token=program.access_token, params={"facets": "false"})
+    assert sorted(item["name"] for item in listed.json()["items"]) == ["Dana Diaz", "Eli Park"]
+
+
+@pytest.mark.parametrize("files, data, field", [
+    ({"upload": ("a.csv", b"name\nAna\n", "text/csv")}, {"format": "csv"}, "file"),  # the file in another part
+    ({"file": ("a.csv", b"name\nAna\n", "text/csv")}, {"format": "csv", "mapping": "{not json"}, "mapping"),
+    ({"file": ("a.csv", b"name\nAna\n", "text/csv")}, {"format": "xlsx"}, "format"),
+    ({"file": ("a.csv", b"", "text/csv")}, {"format": "csv"}, "file"),  # an empty file
+])
+def test_a_bad_multipart_upload_is_refused_with_the_field_at_fault(system, files, data, field):
+    program = sign_up(system)
+    response = system.request("POST", "/api/v1/provider-imports", token=program.access_token, files=files, data=data)
+    assert field in assert_problem(response, 422, "VALIDATION_FAILED")["errors"]
+    listed = system.request("GET", "/api/v1/providers", token=program.access_token, params={"facets": "false"})
+    assert listed.json()["items"] == []
 
 
 def test_a_10000_row_csv_shows_progress_while_it_runs(system):

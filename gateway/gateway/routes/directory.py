@@ -80,7 +80,7 @@ ROUTES = [
     Route("POST", "/api/v1/provider-imports", "directory.start_import",
           "Bulk upload: a CSV (see the template) or an HSDS 3.0 data package, applied in the background",
           permissions=(PROVIDERS_MANAGE,), body=s.ProviderImportCreate, max_body_bytes=s.MAX_IMPORT_BODY_BYTES,
-          response=s.ProviderImportOut, status=202, tag=TAG),
+          upload_field="content_b64", response=s.ProviderImportOut, status=202, tag=TAG),
     Route("GET", "/api/v1/provider-imports/template", "directory.import_template",
           "The CSV import template (our columns, one example row)", permissions=(PROVIDERS_MANAGE,),
           files=("text/csv",), tag=TAG),

@@ -19,14 +19,12 @@ from sqlalchemy.orm import Session
 from directory import flat, hsds, hsds_package, providers, terms
 from directory.errors import Conflict, NotFound, ValidationFailed
 from directory.models import Provider, ProviderImport
-from directory.schemas import ProviderCreate
+from directory.schemas import MAX_UPLOAD_BYTES, ProviderCreate
 from directory.taxonomy import Vocabulary
 from shared import imports
 from shared.imports import Record
 
 FORMATS = ("csv", "hsds_zip", "hsds_json")
-# Base64 in a JSON body (a third larger) must stay under the broker's 16 MiB message limit.
-MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_ROWS = 100_000
 BATCH_SIZE = 500
 

@@ -409,8 +409,12 @@ class TaxonomyList(StrictSchema):
 
 
 IMPORT_FORMATS = ("csv", "hsds_zip", "hsds_json")
-# A little over the largest upload (directory.imports.MAX_UPLOAD_BYTES) once base64-encoded.
-MAX_IMPORT_BODY_BYTES = 12 * 1024 * 1024
+# The largest file an import takes: 100,000 providers (imports.MAX_ROWS) of a few columns. It
+# reaches the directory base64-encoded in one RPC message (a third larger), which must stay under
+# the broker's message limit (RabbitMQ 3.13: 128 MiB).
+MAX_UPLOAD_BYTES = 32 * 1024 * 1024
+# The import's request body: the file base64-encoded and the other fields.
+MAX_IMPORT_BODY_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + 1024 * 1024
 
 
 class ProviderImportCreate(StrictSchema):
@@ -418,7 +422,7 @@ class ProviderImportCreate(StrictSchema):
         "description": "csv (see GET /api/v1/provider-imports/template), hsds_zip (a zipped HSDS 3.0 tabular "
                        "data package) or hsds_json (HSDS services, nested, as a list or a Page)."})
     content_b64 = fields.String(required=True, validate=validate.Length(min=1, max=MAX_IMPORT_BODY_BYTES),
-                                metadata={"description": "The file, base64-encoded (at most 8 MiB decoded)."})
+                                metadata={"description": "The file, base64-encoded (at most 32 MiB decoded)."})
     filename = _optional_text("The file's name, for the record.", 200)
     mapping = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=200)),
                           values=fields.String(validate=validate.Length(max=64)), load_default=dict,
