@@ -198,16 +198,20 @@ class Dispatcher:
         ``route.upload_field`` (its name in the body's ``filename``, where the body has one), and
         each other part as the field of its name, an object or a list given as JSON text."""
         self._read_raw(request, route.max_body_bytes)  # bounded; werkzeug then parses the read bytes
+        try:
+            form, files = request.form, request.files
+        except RequestEntityTooLarge:  # a text part over werkzeug's in-memory limit (500 kB)
+            raise PayloadTooLarge("A form part other than the file is larger than any field needs") from None
         fields = route.body().fields
         body, errors = {}, {}
-        for name, value in request.form.items():
+        for name, value in form.items():
             if isinstance(fields.get(name), (ma_fields.Dict, ma_fields.List)):
                 try:
                     value = json.loads(value)
                 except ValueError:
                     errors[name] = ["Not valid JSON."]
             body[name] = value
-        upload = request.files.get(UPLOAD_PART)
+        upload = files.get(UPLOAD_PART)
         content = upload.read() if upload is not None else b""
         if not content:
             errors[UPLOAD_PART] = [f"A multipart body carries the file, not empty, in a part named {UPLOAD_PART}."]

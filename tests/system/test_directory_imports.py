@@ -63,6 +63,14 @@ def test_a_bad_multipart_upload_is_refused_with_the_field_at_fault(system, files
     assert listed.json()["items"] == []
 
 
+def test_a_form_part_larger_than_any_field_is_refused(system):
+    program = sign_up(system)
+    response = system.request("POST", "/api/v1/provider-imports", token=program.access_token,
+                              files={"file": ("a.csv", b"name\nAna\n", "text/csv")},
+                              data={"format": "csv", "filename": "x" * 600_000})
+    assert_problem(response, 413, "PAYLOAD_TOO_LARGE")
+
+
 def test_a_10000_row_csv_shows_progress_while_it_runs(system):
     program = sign_up(system)
     rows = [{"name": data["name"], "email": data["email"], "npi": data["npi"], "specialties": "; ".join(
