@@ -200,8 +200,8 @@ class Dispatcher:
         self._read_raw(request, route.max_body_bytes)  # bounded; werkzeug then parses the read bytes
         try:
             form, files = request.form, request.files
-        except RequestEntityTooLarge:  # a text part over werkzeug's in-memory limit (500 kB)
-            raise PayloadTooLarge("A form part other than the file is larger than any field needs") from None
+        except RequestEntityTooLarge:  # more parts than werkzeug parses (max_form_parts, 1,000)
+            raise PayloadTooLarge("The form has more parts than any request needs") from None
         fields = route.body().fields
         body, errors = {}, {}
         for name, value in form.items():
