@@ -48,9 +48,6 @@ def make_engine(url, **options):
         options.setdefault("pool_size", pool_size)
         options.setdefault("max_overflow", pool_size)
         options.setdefault("pool_pre_ping", True)
-    # Sessions in UTC: what the database itself writes as text (a timestamp in JSON) reads the
-    # same on every server, and as Python's isoformat() of an aware UTC datetime does.
-    options["connect_args"] = {"options": "-c timezone=UTC", **options.get("connect_args", {})}
     # hide_parameters: a failed statement's error (logged with the worker's failure) must not
     # carry its values, which are clients' names, birth dates and notes.
     return create_engine(url, json_serializer=partial(json.dumps, default=str), hide_parameters=True, **options)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 from itertools import chain
 
 from sqlalchemy import (
-    Float, Numeric, Text, and_, cast, exists, func, literal, literal_column, not_, null, select, true, tuple_, union_all,
+    Float, Numeric, Text, and_, case, cast, exists, func, literal, literal_column, not_, null, select, true, tuple_, union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -54,6 +54,7 @@ NEAREST_WALK_MIN_ROWS = 500
 providers = Provider.__table__
 # The fields of a search item (schemas.ProviderSearchItem); a caller may ask for fewer.
 ITEM_FIELDS = ("id", *EDITABLE_FIELDS, "version", "created_at", "updated_at", "distance_km")
+TIMESTAMP_FIELDS = ("created_at", "updated_at")
 _WORD = re.compile(r"\w+")
 
 
@@ -245,16 +246,27 @@ def _text_page_keys(session: Session, conditions: list, tiers: list, after, limi
 
 def _items(session: Session, ids: list[uuid.UUID], center: geo.Point | None, item_fields: Sequence[str]) -> list[dict]:
     """The page's items, in order, as PostgreSQL writes them in JSON: already in their wire form
-    (uuids, timestamps and dates as text, nested records as stored), so Python converts no field
-    (a schema's dump of a page cost more than the search's queries). Their shape is
-    schemas.ProviderSearchItem's; the search tests hold the two equal."""
+    (uuids, timestamps in UTC and dates as text, nested records as stored), so Python converts no
+    field (a schema's dump of a page cost more than the search's queries). Their shape is
+    schemas.ProviderSearchItem's; the search tests hold them equal to its dump of the records."""
     if not ids:
         return []
-    distance = func.round(cast(_haversine_km(center), Numeric), 3) if center is not None else null()
+    values = {"distance_km": func.round(cast(_haversine_km(center), Numeric), 3) if center is not None else null(),
+              **{name: _isoformat(providers.c[name]) for name in TIMESTAMP_FIELDS}}
     item = func.json_build_object(*chain.from_iterable(
-        (literal_column(f"'{name}'"), distance if name == "distance_km" else providers.c[name]) for name in item_fields))
+        (literal_column(f"'{name}'"), values[name] if name in values else providers.c[name]) for name in item_fields))
     rows = dict(session.execute(select(providers.c.id, item).where(providers.c.id.in_(ids))).all())
     return [rows[provider_id] for provider_id in ids]
+
+
+def _isoformat(timestamp):
+    """A timestamptz as text in UTC, exactly as the item schema's dump writes a UTC datetime
+    (Python's isoformat(): microseconds only when not zero, then six digits), whatever the
+    session's time zone: PostgreSQL's own JSON of a timestamp trims trailing zeros and follows the
+    session's."""
+    utc = timestamp.op("AT TIME ZONE")(literal_column("'UTC'"))
+    fraction = case((func.extract("microseconds", utc) % 1_000_000 == 0, ""), else_=func.to_char(utc, ".US"))
+    return func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS') + fraction + "+00:00"
 
 
 def _filters(query: SearchQuery) -> dict:

@@ -2,8 +2,10 @@
 facets and pagination return exactly the expected providers."""
 import json
 import uuid
+from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from directory import geo, providers, schemas, settings, terms
@@ -164,16 +166,28 @@ def test_near_a_point_with_text_and_filters(session):
     assert names(search(session, near="40.7506,-73.9972", radius_km=5)) == ["Jonathan Brooks"]
 
 
-@pytest.mark.usefixtures("dataset")
+def in_utc(value):
+    return value.astimezone(timezone.utc) if isinstance(value, datetime) else value
+
+
 @pytest.mark.parametrize("item_schema, item_fields", [
     (schemas.ProviderSearchItem, ITEM_FIELDS), (schemas.PublicSearchItem, schemas.PUBLIC_SEARCH_ITEM_FIELDS)])
-def test_items_written_by_the_database_are_the_item_schemas_dump_of_the_records(session, item_schema, item_fields):
+def test_items_written_by_the_database_are_the_item_schemas_dump_of_the_records(
+        session, dataset, item_schema, item_fields):
+    # Timestamps the database would write otherwise than Python: whole seconds, trailing zeros,
+    # and a session in another time zone.
+    session.execute(text("SET LOCAL timezone = 'America/New_York'"))
+    for name, created_at in (("Margaret Chen", "2026-01-02 03:04:05+00"), ("David Okafor", "2026-01-02 03:04:05.50731+00"),
+                             ("Sofia Ramirez", "2026-07-02 23:59:59.9+00")):
+        session.execute(text("UPDATE providers SET created_at = :at WHERE id = :id"),
+                        {"at": created_at, "id": dataset[name]})
+    session.expire_all()
     for params in ({}, {"near": "02139", "radius_km": 500}):
         result = search_providers(session, ORG_A, SearchQuery(limit=100, **params), item_fields)
         assert result.items
         for item in result.items:
             record = session.get(Provider, uuid.UUID(item["id"]))
-            expected = item_schema().dump({**{field: getattr(record, field) for field in ITEM_FIELDS[:-1]},
+            expected = item_schema().dump({**{field: in_utc(getattr(record, field)) for field in ITEM_FIELDS[:-1]},
                                            "distance_km": item["distance_km"]})
             assert item == json.loads(json.dumps(expected))
             assert (item["distance_km"] is None) == ("near" not in params)
