@@ -72,7 +72,7 @@ class StrictSchema(Schema):
         unknown = RAISE
 
     @pre_load
-    def refuseunstorable_text(self, data, **kwargs):
+    def refuse_unstorable_text(self, data, **kwargs):
         _refuse(data, unstorable_text, UNSTORABLE_TEXT)
         return data
 
@@ -89,12 +89,16 @@ def optional_text(max_length, **kwargs):
 MAX_EMAIL_LENGTH = 320
 
 
-class Email(fields.Email):
-    """An email address, compared and stored trimmed and in lower case."""
+class EmailAddress(fields.Email):
+    """An email address, kept as written, of at most MAX_EMAIL_LENGTH characters."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("validate", validate.Length(max=MAX_EMAIL_LENGTH))
         super().__init__(**kwargs)
+
+
+class Email(EmailAddress):
+    """An email address, compared and stored trimmed and in lower case."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(value, attr, data, **kwargs).strip().lower()

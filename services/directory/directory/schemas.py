@@ -11,7 +11,7 @@ from marshmallow import INCLUDE, ValidationError, fields, validate, validates, v
 
 from directory.referrer_options import LOGIN_NEEDS_EMAIL, MAX_VALUE_LENGTH, MAX_VALUES, RECRUITMENT_STATUSES
 from directory.taxonomy import TAXONOMIES
-from shared.schemas import MAX_EMAIL_LENGTH, Email, ImportJobOut, PageQuery, StrictSchema, page_of
+from shared.schemas import Email, EmailAddress, ImportJobOut, PageQuery, StrictSchema, page_of
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,63}$"
 US_STATES = frozenset(
@@ -121,8 +121,7 @@ class Phone(StrictSchema):
 class Contact(StrictSchema):
     name = _text("Contact person, e.g. the intake coordinator.", 200, required=True)
     title = _optional_text("Their role.", 200)
-    email = fields.Email(allow_none=True, validate=validate.Length(max=MAX_EMAIL_LENGTH),
-                         metadata={"description": "Their email address."})
+    email = EmailAddress(allow_none=True, metadata={"description": "Their email address."})
     phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 ().\-]{7,25}$"),
                           metadata={"description": "Their phone number."})
 
@@ -173,8 +172,7 @@ class ProviderFields(StrictSchema):
     fee_max = _optional_int("Highest fee per session, whole US dollars.", 100_000)
     sliding_scale = fields.Boolean(metadata={"description": "Offers a sliding scale (default false)."})
     fees_description = _optional_text("Fees in words.", 1000)
-    email = fields.Email(allow_none=True, validate=validate.Length(max=MAX_EMAIL_LENGTH),
-                         metadata={"description": "Public email address."})
+    email = EmailAddress(allow_none=True, metadata={"description": "Public email address."})
     website = fields.Url(allow_none=True, schemes={"http", "https"}, metadata={"description": "Website."})
     phones = fields.List(fields.Nested(Phone), validate=validate.Length(max=10), metadata={"description": "Phones."})
     contacts = fields.List(fields.Nested(Contact), validate=validate.Length(max=10),
@@ -470,8 +468,7 @@ UPDATE_REQUEST_STATUSES = ("sent", "completed", "expired", "awaiting_approval", 
 
 
 class UpdateRequestCreate(StrictSchema):
-    email = fields.Email(validate=validate.Length(max=MAX_EMAIL_LENGTH),
-                         metadata={"description": "Where to send the link (default: the provider's email)."})
+    email = EmailAddress(metadata={"description": "Where to send the link (default: the provider's email)."})
 
 
 class UpdateRequestOut(StrictSchema):

@@ -202,7 +202,6 @@ def _decide(request: ProviderUpdateRequest, decision: str, actor_id: uuid.UUID, 
     request.decision, request.decided_by, request.decided_at = decision, actor_id, now
 
 
-
 def list_requests(session: Session, org_id: uuid.UUID, query: dict,
                   now: datetime | None = None) -> tuple[list[tuple[ProviderUpdateRequest, str]], str | None]:
     """UpdateRequestQuery-shaped ``query``: (request, provider name) newest first, and the next cursor."""

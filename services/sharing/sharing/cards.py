@@ -8,21 +8,18 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert
 
 from sharing.models import ClientCard
+from shared.db import upsert_newer
 
 CARD_FIELDS = ("first_name", "last_name", "photo_url", "phone", "email", "preferred_contact")
 
 
 def store(session, org_id, card):
     """Keep the card read when sharing (``card`` is ``referrals.client_card``'s answer)."""
-    values = {field: card[field] for field in CARD_FIELDS}
-    as_of = datetime.fromisoformat(card["as_of"])
-    statement = insert(ClientCard).values(client_id=uuid.UUID(card["id"]), org_id=org_id, as_of=as_of, **values)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=[ClientCard.client_id], set_={**values, "as_of": as_of},
-        where=ClientCard.as_of < as_of))
+    upsert_newer(session, ClientCard, "client_id", {
+        "client_id": uuid.UUID(card["id"]), "org_id": org_id, "as_of": datetime.fromisoformat(card["as_of"]),
+        **{field: card[field] for field in CARD_FIELDS}}, as_of="as_of")
 
 
 def apply_update(session, event):

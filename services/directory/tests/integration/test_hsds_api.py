@@ -293,7 +293,6 @@ def test_ndjson_streams_every_match_a_batch_at_a_time(session, published, monkey
         hsds_api.taxonomy_terms, session, slug, HsdsTaxonomyTermsQuery)
 
 
-
 def test_an_ndjson_cursor_serves_only_the_stream_that_made_it(session, published, monkeypatch):
     monkeypatch.setattr(hsds_api, "NDJSON_BATCH", 1)
     _, slug, _ = published
