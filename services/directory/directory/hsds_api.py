@@ -26,7 +26,7 @@ from directory.errors import NotFound
 from directory.models import Provider, hsds_service_id
 from directory.providers import CREATE_DEFAULTS, EDITABLE_FIELDS
 from directory.schemas import HSDS_MAX_PER_PAGE, PUBLIC_PROVIDER_FIELDS
-from directory.search import text_query, visible_providers
+from directory.search import searched_text, visible_providers, web_query
 from directory.taxonomy import TAXONOMIES, TAXONOMY_BY_NAME, Vocabulary
 from shared.pagination import decode_cursor, page as keyset_page, query_fingerprint
 
@@ -171,8 +171,7 @@ def _matching(session: Session, directory, search: str | None) -> list:
     """The published providers, matching ``search`` (as the directory's own search does) if given."""
     conditions = visible_providers(directory)
     if search and search.strip():
-        tsquery = text_query(session, directory.org_id, conditions, search.strip())
-        conditions.append(providers.c.search_vector.op("@@")(tsquery))
+        conditions.append(providers.c.search_vector.op("@@")(web_query(searched_text(session, directory, search.strip()))))
     return conditions
 
 

@@ -6,9 +6,10 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
-from directory import geo, providers, schemas, settings, terms
+from directory import geo, providers, schemas, search as search_module, settings, terms
 from directory.errors import ValidationFailed
 from directory.models import Provider
 from directory.search import ITEM_FIELDS, SearchQuery, search_providers
@@ -278,7 +279,6 @@ def test_providers_at_the_same_distance_are_paged_in_id_order(session):
 
 
 def test_facets_of_a_large_result_are_estimated_from_a_sample(session, monkeypatch):
-    from directory import search as search_module
     org = uuid.uuid4()
     for n in range(40):
         providers.create_provider(session, org, ACTOR, {"name": f"Clinician {n}", "specialties": ["anxiety"]})
@@ -290,3 +290,22 @@ def test_facets_of_a_large_result_are_estimated_from_a_sample(session, monkeypat
     estimated = search_providers(session, org, SearchQuery())
     assert estimated.facets_approximate
     assert set(estimated.facets["specialty"]) <= {"anxiety"}
+
+
+@pytest.mark.usefixtures("dataset")
+@pytest.mark.parametrize("params", [{"near": "02139", "radius_km": 100}, {"near": "02139", "telehealth": True},
+                                    {"near": "02139", "q": "anxiety"}])
+def test_a_nearest_first_walk_of_the_distance_index_finds_the_same_page(session, monkeypatch, params):
+    by_planner = search(session, **params)
+    monkeypatch.setattr(search_module, "NEAREST_WALK_MIN_ROWS", 0)  # as if thousands of rows matched
+    walked = search(session, **params)
+    assert [item["id"] for item in walked.items] == [item["id"] for item in by_planner.items]
+    assert walked.items
+
+
+def test_a_kept_statement_never_runs_without_its_own_values(session):
+    """Statements are built once per shape of search and kept; one run without a value of its
+    request fails, rather than running with another request's."""
+    shape = search_module._Shape(restricted=False, text=False, near=False, filters=("telehealth",))
+    with pytest.raises(StatementError, match="org_id"):
+        session.execute(search_module._name_page(shape, after=False), {"filter_telehealth": True, "rows": 1})
