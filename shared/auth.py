@@ -5,6 +5,7 @@ headers unchanged) and nameko forwards it on every onward RPC. Services read it 
 ``Auth`` dependency and check permissions again: the gateway is not the only wall.
 """
 import json
+import uuid
 from dataclasses import dataclass, field
 
 from nameko.extensions import DependencyProvider
@@ -23,6 +24,14 @@ class AuthContext:
     is_owner: bool = False
     token_id: str | None = None
     linked_id: str | None = None  # a portal user's partner organization or case-manager record
+
+    @property
+    def org_uuid(self) -> uuid.UUID:
+        return uuid.UUID(self.org_id)
+
+    @property
+    def user_uuid(self) -> uuid.UUID:
+        return uuid.UUID(self.user_id)
 
     def has(self, permission):
         return permission in self.permissions

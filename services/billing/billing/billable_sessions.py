@@ -27,11 +27,11 @@ def record_session(session, caller, data):
         service = catalog.service_of(session, caller.org_id, data["service_id"])
     except NotFound:
         raise ValidationFailed("Unknown service", errors={"service_id": ["Not in this program's catalog"]}) from None
-    billable = BillableSession(id=uuid.uuid4(), org_id=uuid.UUID(caller.org_id), client_id=data["client_id"],
+    billable = BillableSession(id=uuid.uuid4(), org_id=caller.org_uuid, client_id=data["client_id"],
                                clinician_id=data["clinician_id"], service_id=service.id,
                                session_date=data["session_date"], units=data["units"],
                                unit_price_cents=service.rate_cents, currency=service.currency,
-                               created_by=uuid.UUID(caller.user_id))
+                               created_by=caller.user_uuid)
     session.add(billable)
     audit.record_for(session, caller, "invoicing.session.create", "billable_session", billable.id)
     session.commit()
@@ -40,7 +40,7 @@ def record_session(session, caller, data):
 
 def list_sessions(session, caller, query):
     caller.require(p.INVOICING_READ, p.INVOICING_MANAGE)
-    statement = select(BillableSession).where(BillableSession.org_id == uuid.UUID(caller.org_id))
+    statement = select(BillableSession).where(BillableSession.org_id == caller.org_uuid)
     if query.get("client_id"):
         statement = statement.where(BillableSession.client_id == query["client_id"])
     if query.get("uninvoiced"):

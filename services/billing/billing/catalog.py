@@ -15,7 +15,7 @@ from shared.pagination import decode_cursor, page
 def add_service(session, caller, data):
     caller.require(p.INVOICING_MANAGE)
     subscriptions.ensure_org_writable(session, caller.org_id)
-    service = CatalogService(id=uuid.uuid4(), org_id=uuid.UUID(caller.org_id), active=True, **data)
+    service = CatalogService(id=uuid.uuid4(), org_id=caller.org_uuid, active=True, **data)
     session.add(service)
     try:
         session.flush()
@@ -29,7 +29,7 @@ def add_service(session, caller, data):
 
 def list_services(session, caller, query):
     caller.require(p.INVOICING_READ, p.INVOICING_MANAGE)
-    statement = select(CatalogService).where(CatalogService.org_id == uuid.UUID(caller.org_id))
+    statement = select(CatalogService).where(CatalogService.org_id == caller.org_uuid)
     after = decode_cursor(query.get("cursor"))
     if after:
         statement = statement.where(tuple_(CatalogService.code, CatalogService.id) > (after[0], uuid.UUID(after[1])))

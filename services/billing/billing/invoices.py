@@ -83,7 +83,7 @@ def next_number(session, org_id, name):
 
 
 def _invoice(session, caller, invoice_id, lock=False):
-    query = select(Invoice).where(Invoice.id == uuid.UUID(str(invoice_id)), Invoice.org_id == uuid.UUID(caller.org_id))
+    query = select(Invoice).where(Invoice.id == uuid.UUID(str(invoice_id)), Invoice.org_id == caller.org_uuid)
     invoice = session.scalars(query.with_for_update() if lock else query).first()
     if invoice is None:
         raise NotFound("No such invoice")
@@ -121,7 +121,7 @@ def create_invoice(session, caller, data):
     client part is the copay plus the coinsurance share of the rest; the insurer owes the
     remainder, and a draft claim is opened for it."""
     caller.require(p.INVOICING_MANAGE)
-    org_id = uuid.UUID(caller.org_id)
+    org_id = caller.org_uuid
     subscriptions.ensure_org_writable(session, org_id)
     wanted = set(data["session_ids"])
     sessions = session.scalars(select(BillableSession).where(
@@ -141,7 +141,7 @@ def create_invoice(session, caller, data):
     invoice = Invoice(id=uuid.uuid4(), org_id=org_id, client_id=data["client_id"], currency=sessions[0].currency,
                       number=f"INV-{next_number(session, org_id, 'invoice'):06d}",
                       insurer=coverage["insurer"] if coverage else None,
-                      issued_on=data["issued_on"] or date.today(), created_by=uuid.UUID(caller.user_id))
+                      issued_on=data["issued_on"] or date.today(), created_by=caller.user_uuid)
     session.add(invoice)
     services = {row.id: row for row in session.execute(
         select(CatalogService.id, CatalogService.code, CatalogService.name)
@@ -169,7 +169,7 @@ def create_invoice(session, caller, data):
 
 def list_invoices(session, caller, query):
     caller.require(p.INVOICING_READ, p.INVOICING_MANAGE)
-    statement = select(Invoice).where(Invoice.org_id == uuid.UUID(caller.org_id))
+    statement = select(Invoice).where(Invoice.org_id == caller.org_uuid)
     if query.get("client_id"):
         statement = statement.where(Invoice.client_id == query["client_id"])
     after = decode_cursor(query.get("cursor"))
@@ -238,13 +238,13 @@ def record_payment(session, caller, invoice_id, data, idempotency_key=None):
         payer=data["payer"], method=data["method"], client_cents=0 if by_insurer else -amount,
         insurance_cents=-amount if by_insurer else 0, reference=data["reference"],
         effective_on=data["received_on"] or date.today(), idempotency_key=idempotency_key,
-        request_fingerprint=fingerprint, created_by=uuid.UUID(caller.user_id))
+        request_fingerprint=fingerprint, created_by=caller.user_uuid)
     session.add(payment)
     try:
         session.flush()
     except IntegrityError:  # the same key raced in on another invoice: the index kept one
         session.rollback()
-        earlier = _replayed(session, uuid.UUID(caller.org_id), idempotency_key, fingerprint)
+        earlier = _replayed(session, caller.org_uuid, idempotency_key, fingerprint)
         return _payment_result(session, _invoice(session, caller, earlier.invoice_id), earlier)
     if by_insurer:
         lines, adjustments, _ = _details(session, invoice)
@@ -277,7 +277,7 @@ def issue_credit_note(session, caller, invoice_id, data):
         id=uuid.uuid4(), org_id=invoice.org_id, invoice_id=invoice.id, client_id=invoice.client_id,
         kind="credit_note", number=f"CN-{next_number(session, invoice.org_id, 'credit_note'):06d}",
         client_cents=-data["client_cents"], insurance_cents=-data["insurance_cents"], reason=data["reason"],
-        effective_on=date.today(), created_by=uuid.UUID(caller.user_id))
+        effective_on=date.today(), created_by=caller.user_uuid)
     session.add(note)
     audit.record_for(session, caller, "invoicing.credit_note.issue", "invoice", invoice.id)
     session.commit()
@@ -305,7 +305,7 @@ def update_claim(session, caller, invoice_id, data):
             session.add(InvoiceAdjustment(
                 id=uuid.uuid4(), org_id=invoice.org_id, invoice_id=invoice.id, client_id=invoice.client_id,
                 kind="claim_denied", client_cents=unpaid, insurance_cents=-unpaid, reason=data["denial_reason"],
-                effective_on=date.today(), created_by=uuid.UUID(caller.user_id)))
+                effective_on=date.today(), created_by=caller.user_uuid))
     claim.status = status
     audit.record_for(session, caller, f"invoicing.claim.{status}", "invoice", invoice.id)
     session.commit()

@@ -25,7 +25,7 @@ def client_ledger(session, caller, client_id):
     """Clients live in referrals; billing knows one by its invoices in the caller's program, so
     a client without any (or another program's) answers 404 alike."""
     caller.require(p.INVOICING_READ, p.INVOICING_MANAGE)
-    org_id, client_id = uuid.UUID(caller.org_id), uuid.UUID(str(client_id))
+    org_id, client_id = caller.org_uuid, uuid.UUID(str(client_id))
     invoices = session.scalars(select(Invoice).where(Invoice.org_id == org_id, Invoice.client_id == client_id)
                                .order_by(Invoice.issued_on, Invoice.created_at)).all()
     if not invoices:

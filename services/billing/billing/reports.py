@@ -1,7 +1,6 @@
 """The billing report over a period: revenue by period, receivables by age, payments by method
 and invoiced work per clinician, in one currency. Every figure is summed from invoice lines
 and adjustments, the same rows the invoices themselves are derived from."""
-import uuid
 from collections import defaultdict
 
 from sqlalchemy import Date, cast, func, select
@@ -24,7 +23,7 @@ def _age_bucket(days):
 
 def billing_report(session, caller, query):
     caller.require(p.INVOICING_READ, p.INVOICING_MANAGE)
-    org_id = uuid.UUID(caller.org_id)
+    org_id = caller.org_uuid
     start, end, period, currency = query["start"], query["end"], query["period"], query["currency"]
     of_program = (Invoice.org_id == org_id) & (Invoice.currency == currency)
     adjusted = select(InvoiceAdjustment).join(Invoice, Invoice.id == InvoiceAdjustment.invoice_id) \

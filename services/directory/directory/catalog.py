@@ -18,13 +18,9 @@ PROVIDER = schemas.ProviderOut()
 PUBLIC_LIMIT = 50
 
 
-def _org(caller):
-    return uuid.UUID(caller.org_id)
-
-
 def create(session, caller, data):
     caller.require(p.PROVIDERS_MANAGE)
-    provider = providers.create_provider(session, _org(caller), uuid.UUID(caller.user_id), data)
+    provider = providers.create_provider(session, caller.org_uuid, caller.user_uuid, data)
     audit.record_for(session, caller, "provider.create", "provider", provider.id)
     session.commit()
     return PROVIDER.dump(provider)
@@ -32,13 +28,13 @@ def create(session, caller, data):
 
 def get(session, caller, provider_id):
     caller.require(p.PROVIDERS_READ, p.PROVIDERS_MANAGE)
-    return PROVIDER.dump(providers.get_provider(session, _org(caller), uuid.UUID(provider_id)))
+    return PROVIDER.dump(providers.get_provider(session, caller.org_uuid, uuid.UUID(provider_id)))
 
 
 def update(session, caller, provider_id, data):
     caller.require(p.PROVIDERS_MANAGE)
     expected_version = data.pop("version", None)
-    provider = providers.update_provider(session, _org(caller), uuid.UUID(caller.user_id),
+    provider = providers.update_provider(session, caller.org_uuid, caller.user_uuid,
                                          uuid.UUID(provider_id), data, expected_version)
     audit.record_for(session, caller, "provider.update", "provider", provider.id,
                      details={"fields": sorted(data)})
@@ -48,28 +44,28 @@ def update(session, caller, provider_id, data):
 
 def delete(session, caller, provider_id):
     caller.require(p.PROVIDERS_MANAGE)
-    providers.delete_provider(session, _org(caller), uuid.UUID(caller.user_id), uuid.UUID(provider_id))
+    providers.delete_provider(session, caller.org_uuid, caller.user_uuid, uuid.UUID(provider_id))
     audit.record_for(session, caller, "provider.delete", "provider", provider_id)
     session.commit()
 
 
 def history(session, caller, provider_id, query):
     caller.require(p.PROVIDERS_READ, p.PROVIDERS_MANAGE)
-    result = providers.provider_history(session, _org(caller), uuid.UUID(provider_id),
+    result = providers.provider_history(session, caller.org_uuid, uuid.UUID(provider_id),
                                         limit=query["limit"], cursor=query.get("cursor"))
     return schemas.ProviderHistoryPage().dump(result)
 
 
 def search(session, caller, query):
     caller.require(p.PROVIDERS_READ, p.PROVIDERS_MANAGE)
-    return schemas.SearchResult().dump(search_providers(session, _org(caller), SearchQuery(**query)))
+    return schemas.SearchResult().dump(search_providers(session, caller.org_uuid, SearchQuery(**query)))
 
 
 def snapshots(session, caller, provider_ids):
     """What a referral list keeps of each provider at the moment it is built: the record as
     the client will read it, labels instead of codes."""
     caller.require(p.PROVIDERS_READ, p.PROVIDERS_MANAGE, p.REFERRALS_MANAGE)
-    org_id = _org(caller)
+    org_id = caller.org_uuid
     ids = [uuid.UUID(str(i)) for i in provider_ids]
     rows = session.scalars(select(Provider).where(Provider.org_id == org_id, Provider.id.in_(ids),
                                                   Provider.deleted_at.is_(None))).all()
@@ -96,12 +92,12 @@ def _snapshot(provider, vocabulary):
 
 
 def get_settings(session, caller):
-    return schemas.DirectorySettings().dump(settings.get_settings(session, _org(caller)))
+    return schemas.DirectorySettings().dump(settings.get_settings(session, caller.org_uuid))
 
 
 def put_settings(session, caller, data):
     caller.require(p.SETTINGS_MANAGE)
-    result = settings.update_settings(session, _org(caller), uuid.UUID(caller.user_id), data)
+    result = settings.update_settings(session, caller.org_uuid, caller.user_uuid, data)
     audit.record_for(session, caller, "directory.settings_update", "directory_settings", caller.org_id)
     session.commit()
     return schemas.DirectorySettings().dump(result)
@@ -109,7 +105,7 @@ def put_settings(session, caller, data):
 
 def taxonomies(session, caller, query):
     caller.require(p.PROVIDERS_READ, p.PROVIDERS_MANAGE)
-    rows = terms.list_terms(session, _org(caller), query.get("taxonomy"))
+    rows = terms.list_terms(session, caller.org_uuid, query.get("taxonomy"))
     session.commit()  # the first listing of a new program seeds its default terms
     return {"items": schemas.TaxonomyTermOut(many=True).dump(rows)}
 
@@ -139,9 +135,9 @@ PROPOSED_CHANGES = schemas.ProposedChange(many=True)
 
 def send_update_request(session, caller, provider_id, data, idempotency_key, public_base_url, ask_program_name):
     caller.require(p.PROVIDERS_MANAGE)
-    org_id = _org(caller)
+    org_id = caller.org_uuid
     program_name = program_names.signature_of(session, org_id, ask_program_name)
-    request, sent = update_requests.send(session, org_id, uuid.UUID(provider_id), uuid.UUID(caller.user_id),
+    request, sent = update_requests.send(session, org_id, uuid.UUID(provider_id), caller.user_uuid,
                                          data.get("email"), program_name, public_base_url,
                                          idempotency_key=idempotency_key)
     if sent:
@@ -153,20 +149,20 @@ def send_update_request(session, caller, provider_id, data, idempotency_key, pub
 
 def list_update_requests(session, caller, query):
     caller.require(p.PROVIDERS_READ, p.PROVIDERS_MANAGE)
-    rows, next_cursor = update_requests.list_requests(session, _org(caller), query)
+    rows, next_cursor = update_requests.list_requests(session, caller.org_uuid, query)
     return {"items": [_update_request_out(request, name) for request, name in rows], "next_cursor": next_cursor}
 
 
 def get_update_request(session, caller, update_request_id):
     caller.require(p.PROVIDERS_READ, p.PROVIDERS_MANAGE)
-    return _update_request_detail(session, update_requests.get_request(session, _org(caller),
+    return _update_request_detail(session, update_requests.get_request(session, caller.org_uuid,
                                                                        uuid.UUID(update_request_id)))
 
 
 def approve_update_request(session, caller, update_request_id):
     caller.require(p.PROVIDERS_MANAGE)
-    request, provider = update_requests.approve(session, _org(caller), uuid.UUID(update_request_id),
-                                                uuid.UUID(caller.user_id))
+    request, provider = update_requests.approve(session, caller.org_uuid, uuid.UUID(update_request_id),
+                                                caller.user_uuid)
     audit.record_for(session, caller, "provider_update_request.approve", "provider", provider.id,
                      details={"update_request_id": str(request.id), "fields": sorted(request.proposed_changes)})
     session.commit()
@@ -175,7 +171,7 @@ def approve_update_request(session, caller, update_request_id):
 
 def reject_update_request(session, caller, update_request_id, data):
     caller.require(p.PROVIDERS_MANAGE)
-    request = update_requests.reject(session, _org(caller), uuid.UUID(update_request_id), uuid.UUID(caller.user_id),
+    request = update_requests.reject(session, caller.org_uuid, uuid.UUID(update_request_id), caller.user_uuid,
                                      data["reason"])
     audit.record_for(session, caller, "provider_update_request.reject", "provider", request.provider_id,
                      details={"update_request_id": str(request.id), "fields": sorted(request.proposed_changes)})
@@ -240,7 +236,7 @@ IMPORT = schemas.ProviderImportOut()
 def start_import(session, caller, data):
     caller.require(p.PROVIDERS_MANAGE)
     content = base64.b64decode(data.pop("content_b64"))
-    job = imports.start_import(session, _org(caller), uuid.UUID(caller.user_id), data, content)
+    job = imports.start_import(session, caller.org_uuid, caller.user_uuid, data, content)
     audit.record_for(session, caller, "provider_import.create", "provider_import", job.id,
                      details={"format": job.format, "rows": job.total_rows, "dry_run": job.dry_run})
     session.commit()
@@ -249,7 +245,7 @@ def start_import(session, caller, data):
 
 def get_import(session, caller, import_id):
     caller.require(p.PROVIDERS_MANAGE)
-    return IMPORT.dump(imports.get_import(session, _org(caller), uuid.UUID(import_id)))
+    return IMPORT.dump(imports.get_import(session, caller.org_uuid, uuid.UUID(import_id)))
 
 
 def import_template(caller):
@@ -263,7 +259,7 @@ def run_imports(session):
 
 def export(session, caller, query):
     caller.require(p.PROVIDERS_READ, p.PROVIDERS_MANAGE)
-    org_id = _org(caller)
+    org_id = caller.org_uuid
     rows = session.scalars(select(Provider).where(Provider.org_id == org_id, Provider.deleted_at.is_(None))
                            .order_by(Provider.name, Provider.id)).all()
     audit.record_for(session, caller, "provider.export", "provider", details={"format": query["format"],

@@ -16,14 +16,6 @@ PROMOTION = schemas.PromotionOut()
 MANAGE = p.REFERRERS_MANAGE
 
 
-def _org(caller):
-    return uuid.UUID(caller.org_id)
-
-
-def _actor(caller):
-    return uuid.UUID(caller.user_id)
-
-
 def _page(schema, result):
     items, next_cursor = result
     return {"items": schema.dump(items, many=True), "next_cursor": next_cursor}
@@ -33,7 +25,7 @@ def _page(schema, result):
 
 def create_company(session, caller, data):
     caller.require(MANAGE)
-    company = companies.create_company(session, _org(caller), _actor(caller), data)
+    company = companies.create_company(session, caller.org_uuid, caller.user_uuid, data)
     audit.record_for(session, caller, "company.create", "company", company.id)
     session.commit()
     return COMPANY.dump(company)
@@ -41,12 +33,12 @@ def create_company(session, caller, data):
 
 def get_company(session, caller, company_id):
     caller.require(MANAGE)
-    return COMPANY.dump(companies.get_company(session, _org(caller), uuid.UUID(company_id)))
+    return COMPANY.dump(companies.get_company(session, caller.org_uuid, uuid.UUID(company_id)))
 
 
 def update_company(session, caller, company_id, data):
     caller.require(MANAGE)
-    company = companies.update_company(session, _org(caller), _actor(caller), uuid.UUID(company_id), data)
+    company = companies.update_company(session, caller.org_uuid, caller.user_uuid, uuid.UUID(company_id), data)
     audit.record_for(session, caller, "company.update", "company", company.id, details={"fields": sorted(data)})
     session.commit()
     return COMPANY.dump(company)
@@ -54,12 +46,12 @@ def update_company(session, caller, company_id, data):
 
 def list_companies(session, caller, query):
     caller.require(MANAGE)
-    return _page(COMPANY, companies.list_companies(session, _org(caller), query))
+    return _page(COMPANY, companies.list_companies(session, caller.org_uuid, query))
 
 
 def create_business_unit(session, caller, company_id, data):
     caller.require(MANAGE)
-    unit = companies.create_business_unit(session, _org(caller), _actor(caller), uuid.UUID(company_id), data)
+    unit = companies.create_business_unit(session, caller.org_uuid, caller.user_uuid, uuid.UUID(company_id), data)
     audit.record_for(session, caller, "business_unit.create", "business_unit", unit.id,
                      details={"company_id": company_id})
     session.commit()
@@ -68,14 +60,14 @@ def create_business_unit(session, caller, company_id, data):
 
 def list_business_units(session, caller, company_id, query):
     caller.require(MANAGE)
-    return _page(BUSINESS_UNIT, companies.list_business_units(session, _org(caller), uuid.UUID(company_id), query))
+    return _page(BUSINESS_UNIT, companies.list_business_units(session, caller.org_uuid, uuid.UUID(company_id), query))
 
 
 # Case managers
 
 def create_case_manager(session, caller, data, invite_portal_user):
     caller.require(MANAGE)
-    case_manager, login_given = case_managers.create_case_manager(session, _org(caller), _actor(caller), data)
+    case_manager, login_given = case_managers.create_case_manager(session, caller.org_uuid, caller.user_uuid, data)
     audit.record_for(session, caller, "case_manager.create", "case_manager", case_manager.id)
     if login_given:
         _invite(case_manager, invite_portal_user)
@@ -85,14 +77,14 @@ def create_case_manager(session, caller, data, invite_portal_user):
 
 def get_case_manager(session, caller, case_manager_id):
     caller.require(MANAGE)
-    return CASE_MANAGER.dump(case_managers.get_case_manager(session, _org(caller), uuid.UUID(case_manager_id)))
+    return CASE_MANAGER.dump(case_managers.get_case_manager(session, caller.org_uuid, uuid.UUID(case_manager_id)))
 
 
 def update_case_manager(session, caller, case_manager_id, data, invite_portal_user):
     caller.require(MANAGE)
     expected_version = data.pop("version", None)
     case_manager, login_given = case_managers.update_case_manager(
-        session, _org(caller), _actor(caller), uuid.UUID(case_manager_id), data, expected_version)
+        session, caller.org_uuid, caller.user_uuid, uuid.UUID(case_manager_id), data, expected_version)
     audit.record_for(session, caller, "case_manager.update", "case_manager", case_manager.id,
                      details={"fields": sorted(data)})
     if login_given:
@@ -111,19 +103,19 @@ def _invite(case_manager, invite_portal_user):
 
 def case_manager_history(session, caller, case_manager_id, query):
     caller.require(MANAGE)
-    result = case_managers.history(session, _org(caller), uuid.UUID(case_manager_id),
+    result = case_managers.history(session, caller.org_uuid, uuid.UUID(case_manager_id),
                                    limit=query["limit"], cursor=query.get("cursor"))
     return schemas.HistoryPage().dump(result)
 
 
 def search_case_managers(session, caller, query):
     caller.require(MANAGE)
-    return _page(CASE_MANAGER, case_managers.search_case_managers(session, _org(caller), query))
+    return _page(CASE_MANAGER, case_managers.search_case_managers(session, caller.org_uuid, query))
 
 
 def recruitment(session, caller, query):
     caller.require(MANAGE, p.REPORTS_VIEW)
-    counts = case_managers.recruitment_counts(session, _org(caller), query.get("company_id"))
+    counts = case_managers.recruitment_counts(session, caller.org_uuid, query.get("company_id"))
     return schemas.RecruitmentView().dump(counts)
 
 
@@ -131,7 +123,7 @@ def referrer_scope(session, caller):
     """For the referrals service, on a case manager's behalf: whose referrals they may see."""
     caller.require(p.CASE_MANAGER_PORTAL)
     try:
-        case_manager = case_managers.get_case_manager(session, _org(caller), uuid.UUID(str(caller.linked_id)))
+        case_manager = case_managers.get_case_manager(session, caller.org_uuid, uuid.UUID(str(caller.linked_id)))
     except (NotFound, ValueError):
         raise Forbidden("This login is not linked to a case manager of the program.") from None
     return {"case_manager_id": str(case_manager.id), "company_id": str(case_manager.company_id),
@@ -161,19 +153,19 @@ def note_staff_change(session, event, active):
 
 def get_value_list(session, caller, name):
     caller.require(MANAGE, p.SETTINGS_MANAGE)
-    return _value_list(session, _org(caller), value_lists.spec(name))
+    return _value_list(session, caller.org_uuid, value_lists.spec(name))
 
 
 def put_value_list(session, caller, name, data):
     """Replace a list; values removed while in use must be remapped (see value_lists)."""
     caller.require(p.SETTINGS_MANAGE)
-    spec, org_id = value_lists.spec(name), _org(caller)
+    spec, org_id = value_lists.spec(name), caller.org_uuid
     value_lists.lock(session, org_id, name, exclusive=True)
     values, _ = value_lists.current(session, org_id, name)
     usage = case_managers.value_usage(session, org_id, spec.field)
     remapping = value_lists.plan_replacement(values, data["values"], data["remap"], usage)
-    case_managers.remap_values(session, org_id, _actor(caller), spec.field, remapping)
-    value_lists.store(session, org_id, _actor(caller), name, data["values"])
+    case_managers.remap_values(session, org_id, caller.user_uuid, spec.field, remapping)
+    value_lists.store(session, org_id, caller.user_uuid, name, data["values"])
     audit.record_for(session, caller, "value_list.update", "value_list", details={
         "name": name, "values": len(data["values"]), "remapped": sorted(remapping)})
     session.commit()
@@ -192,8 +184,8 @@ def _value_list(session, org_id, spec):
 
 def send_promotion(session, caller, data, idempotency_key, ask_program_name):
     caller.require(MANAGE)
-    program_name = program_names.signature_of(session, _org(caller), ask_program_name)
-    promotion, sent = promotions.send(session, _org(caller), _actor(caller), data, program_name, idempotency_key)
+    program_name = program_names.signature_of(session, caller.org_uuid, ask_program_name)
+    promotion, sent = promotions.send(session, caller.org_uuid, caller.user_uuid, data, program_name, idempotency_key)
     if sent:
         audit.record_for(session, caller, "promotion.send", "promotion", promotion.id,
                          details={"recipients": promotion.recipient_count})
@@ -203,4 +195,4 @@ def send_promotion(session, caller, data, idempotency_key, ask_program_name):
 
 def list_promotions(session, caller, query):
     caller.require(MANAGE)
-    return _page(PROMOTION, promotions.list_promotions(session, _org(caller), query))
+    return _page(PROMOTION, promotions.list_promotions(session, caller.org_uuid, query))

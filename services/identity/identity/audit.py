@@ -59,7 +59,7 @@ def append(session, event, source, request_id=None):
 
 def list_events(session, caller, query):
     caller.require(p.AUDIT_VIEW)
-    statement = select(AuditEvent).where(AuditEvent.org_id == uuid.UUID(caller.org_id))
+    statement = select(AuditEvent).where(AuditEvent.org_id == caller.org_uuid)
     for field in ("actor_id", "action", "resource_type", "resource_id"):
         if query.get(field):
             statement = statement.where(getattr(AuditEvent, field) == query[field])
@@ -79,7 +79,7 @@ def verify_chain(session, caller):
     """Recomputes the program's chain: an altered record breaks its own hash, a removed one
     breaks its successor's link, a removed tail disagrees with the head."""
     caller.require(p.AUDIT_VIEW)
-    org_id = uuid.UUID(caller.org_id)
+    org_id = caller.org_uuid
     previous, checked, problems = GENESIS, 0, []
     last = None
     for event in session.scalars(select(AuditEvent).where(AuditEvent.org_id == org_id)

@@ -31,21 +31,21 @@ def sees_all(caller):
 def assigned_to(caller, client_id_column):
     """A condition: the client in ``client_id_column`` is assigned to the caller."""
     return exists().where(ClientAssignment.client_id == client_id_column,
-                          ClientAssignment.user_id == uuid.UUID(caller.user_id))
+                          ClientAssignment.user_id == caller.user_uuid)
 
 
 def visible_clients(statement, caller):
-    statement = statement.where(Client.org_id == uuid.UUID(caller.org_id))
+    statement = statement.where(Client.org_id == caller.org_uuid)
     return statement if sees_all(caller) else statement.where(assigned_to(caller, Client.id))
 
 
 def visible_records(statement, model, caller):
     """``model`` (a list or referral) scoped to the program and, for a clinician, to their
     clients (and their own walk-in lists)."""
-    statement = statement.where(model.org_id == uuid.UUID(caller.org_id))
+    statement = statement.where(model.org_id == caller.org_uuid)
     if sees_all(caller):
         return statement
-    own_walk_in = model.client_id.is_(None) & (model.created_by == uuid.UUID(caller.user_id))
+    own_walk_in = model.client_id.is_(None) & (model.created_by == caller.user_uuid)
     return statement.where(or_(assigned_to(caller, model.client_id), own_walk_in))
 
 
@@ -75,7 +75,7 @@ def visible_to_case_manager(statement, caller, scope):
     business unit (seed 002: a unit's colleagues see each other's bookings). ``scope`` is the
     directory's answer for the caller (``directory.referrer_scope``): their record, company and
     current unit. A referral keeps the unit it was made from, so it stays with that unit."""
-    statement = statement.where(InboundRequest.org_id == uuid.UUID(caller.org_id))
+    statement = statement.where(InboundRequest.org_id == caller.org_uuid)
     own = InboundRequest.case_manager_id == uuid.UUID(scope["case_manager_id"])
     if not scope.get("business_unit_id"):
         return statement.where(own)

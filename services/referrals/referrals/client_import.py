@@ -130,7 +130,7 @@ def start_import(session, caller, data):
     ignored = sorted({column for column in columns if column and column not in COLUMNS})
     header_notes = [{"row": 0, "field": "header", "message": f"Column(s) ignored: {', '.join(ignored)}"}]
     job = ClientImport(
-        id=uuid.uuid4(), org_id=uuid.UUID(caller.org_id), created_by=uuid.UUID(caller.user_id), content=content,
+        id=uuid.uuid4(), org_id=caller.org_uuid, created_by=caller.user_uuid, content=content,
         status="pending", on_duplicate=data["on_duplicate"], assign_to_creator=not sees_all(caller),
         errors=header_notes if ignored else [],
     )
@@ -148,8 +148,8 @@ def run_imports(session):
 def get_import(session, caller, import_id):
     require_clients(caller)
     job = session.scalars(select(ClientImport).where(
-        ClientImport.id == parse_id(import_id, "import"), ClientImport.org_id == uuid.UUID(caller.org_id),
-        ClientImport.created_by == uuid.UUID(caller.user_id) if not sees_all(caller) else true())).first()
+        ClientImport.id == parse_id(import_id, "import"), ClientImport.org_id == caller.org_uuid,
+        ClientImport.created_by == caller.user_uuid if not sees_all(caller) else true())).first()
     if job is None:
         raise NotFound("No such import")
     return ClientImportSchema().dump(job)

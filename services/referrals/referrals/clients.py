@@ -59,7 +59,7 @@ def create_client(session, caller, data):
     """A clinician who may only see assigned clients is assigned the client they create, or it
     would vanish from their view at once."""
     require_clients(caller)
-    client = new_client(uuid.UUID(caller.org_id), uuid.UUID(caller.user_id), data)
+    client = new_client(caller.org_uuid, caller.user_uuid, data)
     session.add(client)
     session.flush()
     if not sees_all(caller):
@@ -126,7 +126,7 @@ def set_assignments(session, caller, client_id, user_ids):
     session.execute(delete(ClientAssignment).where(ClientAssignment.client_id == client.id,
                                                    ClientAssignment.user_id.in_(current - wanted)))
     session.add_all(ClientAssignment(client_id=client.id, user_id=user_id, org_id=client.org_id,
-                                     assigned_by=uuid.UUID(caller.user_id))
+                                     assigned_by=caller.user_uuid)
                     for user_id in wanted - current)
     audit.record_for(session, caller, "client.assign", "client", client.id, details={
         "added": sorted(map(str, wanted - current)), "removed": sorted(map(str, current - wanted))})
@@ -154,7 +154,7 @@ def merge(session, caller, client_id, duplicate_id):
     moved = set(session.scalars(select(ClientAssignment.user_id).where(ClientAssignment.client_id == duplicate.id)))
     kept = set(session.scalars(select(ClientAssignment.user_id).where(ClientAssignment.client_id == survivor.id)))
     session.add_all(ClientAssignment(client_id=survivor.id, user_id=user_id, org_id=survivor.org_id,
-                                     assigned_by=uuid.UUID(caller.user_id)) for user_id in moved - kept)
+                                     assigned_by=caller.user_uuid) for user_id in moved - kept)
     duplicate.status, duplicate.merged_into_id = "merged", survivor.id
     audit.record_for(session, caller, "client.merge", "client", survivor.id,
                      details={"merged_client_id": str(duplicate.id)})

@@ -44,7 +44,7 @@ def create_referral(session, caller, data, fetch_snapshots, fetch_me, public_bas
                         provider_id=data["provider_id"], provider_snapshot=snapshot,
                         provider_email=data.get("provider_email") or snapshot.get("email"),
                         referral_list_id=data.get("referral_list_id"), note=data.get("note"),
-                        status="draft", created_by=uuid.UUID(caller.user_id),
+                        status="draft", created_by=caller.user_uuid,
                         status_changed_at=datetime.now(timezone.utc))
     session.add(referral)
     session.flush()

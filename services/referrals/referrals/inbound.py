@@ -111,7 +111,7 @@ def _limit_sender(session, sender):
 
 def list_requests(session, caller, query):
     caller.require(p.REFERRALS_MANAGE)
-    statement = select(InboundRequest).where(InboundRequest.org_id == uuid.UUID(caller.org_id))
+    statement = select(InboundRequest).where(InboundRequest.org_id == caller.org_uuid)
     for name in ("provider_id", "case_manager_id"):
         if query.get(name):
             statement = statement.where(getattr(InboundRequest, name) == query[name])
@@ -149,11 +149,11 @@ def refer_as_case_manager(session, caller, data, referrer_scope):
     and the directory hears of it (a first referral onboards the case manager)."""
     scope = _case_manager_scope(caller, referrer_scope)
     referral = InboundRequest(
-        id=uuid.uuid4(), org_id=uuid.UUID(caller.org_id), name=data["name"], email=data.get("email"),
+        id=uuid.uuid4(), org_id=caller.org_uuid, name=data["name"], email=data.get("email"),
         phone=data.get("phone"), message=data["message"], recipient_count=0,
         case_manager_id=uuid.UUID(scope["case_manager_id"]), company_id=uuid.UUID(scope["company_id"]),
         business_unit_id=uuid.UUID(scope["business_unit_id"]) if scope.get("business_unit_id") else None,
-        submitted_by=uuid.UUID(caller.user_id))
+        submitted_by=caller.user_uuid)
     session.add(referral)
     emit(session, events.INBOUND_REQUEST_RECEIVED, referral.org_id,
          {"inbound_request_id": str(referral.id), "provider_id": None, "case_manager_id": scope["case_manager_id"]})

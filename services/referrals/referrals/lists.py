@@ -34,9 +34,9 @@ DELIVERY_RANK = {"queued": 0, "sent": 1, "delivered": 2, "failed": 2, "bounced":
 def create_list(session, caller, data, fetch_snapshots):
     caller.require(p.REFERRALS_MANAGE)
     client = referenced_client(session, caller, data["client_id"]) if data.get("client_id") else None
-    referral_list = ReferralList(id=uuid.uuid4(), org_id=uuid.UUID(caller.org_id),
+    referral_list = ReferralList(id=uuid.uuid4(), org_id=caller.org_uuid,
                                  client_id=client.id if client else None, title=data.get("title"),
-                                 note=data.get("note"), status="draft", created_by=uuid.UUID(caller.user_id),
+                                 note=data.get("note"), status="draft", created_by=caller.user_uuid,
                                  language=data.get("language") or (client.language if client else "en"))
     session.add(referral_list)
     session.flush()
@@ -148,7 +148,7 @@ def send_list(session, caller, list_id, data, idempotency_key, fetch_me, public_
         channels=list(addresses), source_ref=f"referral_list:{referral_list.id}")
     send = ReferralListSend(id=uuid.UUID(request["event_id"]), list_id=referral_list.id,
                             org_id=referral_list.org_id, idempotency_key=idempotency_key,
-                            sent_by=uuid.UUID(caller.user_id))
+                            sent_by=caller.user_uuid)
     session.add(send)
     session.flush()
     session.add_all(ReferralListDelivery(send_id=send.id, channel=channel, recipient=address, status="queued")

@@ -30,14 +30,14 @@ def note_program_named(session, event):
 def sync_caller(session, caller, fetch_me):
     """The caller's profile, fresh enough to address messages with; ``fetch_me`` is
     ``identity.me`` on the caller's behalf."""
-    user_id = uuid.UUID(caller.user_id)
+    user_id = caller.user_uuid
     profile = session.get(StaffProfile, user_id)
     if profile is not None and datetime.now(timezone.utc) - profile.refreshed_at < PROFILE_MAX_AGE:
         return profile
     me = fetch_me()
-    remember_program(session, uuid.UUID(caller.org_id), me["organization"]["name"], datetime.now(timezone.utc))
+    remember_program(session, caller.org_uuid, me["organization"]["name"], datetime.now(timezone.utc))
     user = me["user"]
-    values = {"org_id": uuid.UUID(caller.org_id), "email": user["email"], "first_name": user["first_name"],
+    values = {"org_id": caller.org_uuid, "email": user["email"], "first_name": user["first_name"],
               "last_name": user["last_name"], "refreshed_at": func.now()}
     session.execute(insert(StaffProfile).values(user_id=user_id, **values)
                     .on_conflict_do_update(index_elements=[StaffProfile.user_id], set_=values))
@@ -55,14 +55,14 @@ def program_name(session, org_id):
 
 def get_settings(session, caller):
     caller.require(p.REFERRALS_MANAGE, p.SETTINGS_MANAGE)
-    program = session.get(Program, uuid.UUID(caller.org_id))
+    program = session.get(Program, caller.org_uuid)
     return ReferralSettingsSchema().dump({"stale_referral_days": program.stale_referral_days if program else 7})
 
 
 def put_settings(session, caller, data, fetch_me):
     caller.require(p.SETTINGS_MANAGE)
     sync_caller(session, caller, fetch_me)  # the program's row exists from here on
-    program = session.get(Program, uuid.UUID(caller.org_id))
+    program = session.get(Program, caller.org_uuid)
     program.stale_referral_days = data["stale_referral_days"]
     audit.record_for(session, caller, "referral_settings.update", "organization", caller.org_id,
                      details={"fields": sorted(data)})

@@ -4,7 +4,6 @@ acceptance; as JSON or as a CSV file that a spreadsheet cannot mistake for formu
 Periods are calendar days, weeks or months in UTC."""
 import csv
 import io
-import uuid
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import Date, cast, extract, func, select
@@ -83,7 +82,7 @@ def referral_report(session, caller, query):
     caller.require(p.REPORTS_VIEW)
     until = query.get("until") or date.today()
     since = query.get("since") or until - timedelta(days=DEFAULT_DAYS)
-    report = ReferralReportSchema().dump(build(session, uuid.UUID(caller.org_id), since, until, query["period"]))
+    report = ReferralReportSchema().dump(build(session, caller.org_uuid, since, until, query["period"]))
     audit.record_for(session, caller, "report.referrals", "report", details={"format": query["format"]})
     session.commit()
     if query["format"] == "csv":

@@ -18,7 +18,7 @@ def parse_id(value, what):
 
 
 def org_of(caller):
-    return uuid.UUID(caller.org_id)
+    return caller.org_uuid
 
 
 def partner_of(caller):

@@ -15,7 +15,7 @@ from shared.pagination import decode_cursor, page
 def create_partner(session, caller, data):
     caller.require(p.SHARING_MANAGE)
     _require_unique_name(session, caller, data["name"])
-    partner = Partner(id=uuid.uuid4(), org_id=org_of(caller), created_by=uuid.UUID(caller.user_id),
+    partner = Partner(id=uuid.uuid4(), org_id=org_of(caller), created_by=caller.user_uuid,
                       address={}, contact_language="en", sharing_enabled=True)
     _apply(partner, data)
     session.add(partner)

@@ -57,7 +57,7 @@ def record_contact(session, caller, client_id, data):
     redelivered to a restarted service, finds the same contact (and a different one at the
     same time by the same method is a conflict, not a second record)."""
     share, card = _visible(session, caller, client_id, "partner.contact_create", lock=True)
-    values = {"org_id": share.org_id, "client_id": share.client_id, "recorded_by": uuid.UUID(caller.user_id),
+    values = {"org_id": share.org_id, "client_id": share.client_id, "recorded_by": caller.user_uuid,
               "occurred_at": data["occurred_at"], "method": data["method"]}
     contact_id = session.scalar(
         insert(Contact).values(id=uuid.uuid4(), partner_id=share.partner_id, share_id=share.id,

@@ -68,7 +68,7 @@ def review(session, caller, contact_ids):
                            .with_for_update(of=Contact)).all()
     if len(rows) != len(wanted):
         raise NotFound("No such contact")
-    now, reviewer = datetime.now(timezone.utc), uuid.UUID(caller.user_id)
+    now, reviewer = datetime.now(timezone.utc), caller.user_uuid
     for contact in (row.Contact for row in rows if row.Contact.review_status != "reviewed"):
         contact.review_status, contact.reviewed_by, contact.reviewed_at = "reviewed", reviewer, now
         audit.record_for(session, caller, "contact.review", "contact", contact.id,

@@ -38,7 +38,7 @@ def share_client(session, caller, client_id, data, fetch_card, fetch_me, public_
     client_id, now = uuid.UUID(card["id"]), _now()
     _end_lapsed_share_of(session, partner, client_id, now)
     share = Share(id=uuid.uuid4(), org_id=partner.org_id, client_id=client_id, partner_id=partner.id,
-                  note=data["note"], status="active", created_by=uuid.UUID(caller.user_id), created_at=now,
+                  note=data["note"], status="active", created_by=caller.user_uuid, created_at=now,
                   **data["consent"])
     session.add(share)
     try:
@@ -118,7 +118,7 @@ def revoke(session, caller, share_id):
         raise NotFound("No such share")
     if share.status != "active":
         return
-    share.status, share.ended_at, share.ended_by = "revoked", _now(), uuid.UUID(caller.user_id)
+    share.status, share.ended_at, share.ended_by = "revoked", _now(), caller.user_uuid
     emit(session, events.SHARE_ENDED, share.org_id, {**_event_data(share), "reason": "revoked"})
     audit.record_for(session, caller, "share.revoke", "share", share.id, details={
         "client_id": str(share.client_id), "partner_id": str(share.partner_id)})

@@ -16,6 +16,7 @@ from directory.schemas import (
     DirectorySettings, HsdsOrganizationQuery, HsdsOrganizationsQuery, HsdsPageQuery, HsdsServicesQuery,
     HsdsTaxonomyTermsQuery, ProviderCreate,
 )
+from shared.testing.batches import every_batch
 from shared.testing.hsds_schemas import errors_of, operation_validator
 
 ACTOR = uuid.uuid4()
@@ -237,14 +238,8 @@ def test_the_service_id_index_computes_the_mappings_ids(session, published):
 
 
 def ndjson(listing, session, slug, query):
-    """Every batch of the ndjson stream of ``listing`` (an hsds_api list), each asked with the
-    cursor the last one answered, as the gateway asks."""
-    batches, after = [], None
-    while True:
-        answer = listing(session, slug, query, after)
-        batches.append(answer["contents"])
-        if (after := answer["after"]) is None:
-            return batches
+    """Every batch of the ndjson stream of ``listing`` (an hsds_api list)."""
+    return every_batch(lambda after: listing(session, slug, query, after))
 
 
 def streamed(listing, session, slug, query):

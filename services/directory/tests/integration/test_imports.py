@@ -2,6 +2,7 @@
 report; duplicates are skipped or merged; a dry run writes nothing; a crash between batches
 resumes after the last committed batch; the official HSDS 3.0 example package imports; an
 export imports back without loss."""
+import base64
 import io
 import uuid
 import zipfile
@@ -15,6 +16,8 @@ from sqlalchemy.orm import Session
 from directory import catalog, demo, flat, imports
 from directory.models import Provider, ProviderHistory, ProviderImport
 from directory.search import SearchQuery, search_providers
+from shared import permissions
+from shared.auth import AuthContext
 
 HSDS_EXAMPLE = Path(__file__).resolve().parents[4].parent / "shared/reference/hsds-3.0/examples/csv"
 ACTOR = uuid.uuid4()
@@ -182,9 +185,9 @@ def test_export_then_import_round_trips_without_loss(db, export_format, import_f
     source, target = uuid.uuid4(), uuid.uuid4()
     demo.insert_demo_providers(db, source, 25, seed=11)
     db.commit()
-    caller = type("Caller", (), {"org_id": str(source), "user_id": str(ACTOR), "require": lambda *a: None})()
+    caller = AuthContext(user_id=str(ACTOR), org_id=str(source), role="owner",
+                         permissions=frozenset({permissions.PROVIDERS_MANAGE}))
     exported = catalog.export(db, caller, {"format": export_format})["__file__"]
-    import base64
     job = run(db, target, {"format": import_format}, base64.b64decode(exported["content_b64"]))
     assert (job.created_count, job.failed_count, job.errors) == (25, 0, [])
 

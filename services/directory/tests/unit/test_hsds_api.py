@@ -12,6 +12,7 @@ from directory.providers import EDITABLE_FIELDS, new_provider_values
 from directory.schemas import PUBLIC_PROVIDER_FIELDS, HsdsTaxonomyTermsQuery, ProviderCreate
 from directory.taxonomy import default_vocabulary
 from shared.errors import ValidationFailed
+from shared.testing.batches import every_batch
 
 RECORD = {
     "name": "Margaret Chen", "npi": "1234567893", "email": "private@example.com", "gender": "Woman",
@@ -68,13 +69,8 @@ def batch(items, query, directory, after=None, listing="taxonomy_terms"):
 
 
 def stream(items, query, directory):
-    """Every batch of an ndjson stream, each asked with the last one's cursor."""
-    batches, after = [], None
-    while True:
-        answer = batch(items, query, directory, after)
-        batches.append(answer["contents"])
-        if (after := answer["after"]) is None:
-            return batches
+    """Every batch of an ndjson stream."""
+    return every_batch(lambda after: batch(items, query, directory, after))
 
 
 def test_an_ndjson_stream_yields_every_item_once_a_batch_at_a_time_whatever_the_page():
