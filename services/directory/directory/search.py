@@ -120,8 +120,7 @@ def search_providers(session: Session, org_id: uuid.UUID, query: SearchQuery,
     elif by_relevance:
         keys = _text_page_keys(session, shape, values, after, query.limit)
     else:
-        keys = [tuple(row) for row in session.execute(
-            _name_page(shape, after is not None), {**values, **_after_values(after), "rows": query.limit + 1})]
+        keys = _name_page_keys(session, shape, values, after, query.limit)
 
     next_cursor = None
     if len(keys) > query.limit:
@@ -293,6 +292,12 @@ def _name_page(shape: _Shape, after: bool):
     name_order = (providers.c.name, providers.c.id)
     return _after(select(*name_order).where(*shape.conditions()), providers.c.name, after).order_by(*name_order).limit(
         _ROWS)
+
+
+def _name_page_keys(session: Session, shape: _Shape, values: dict, after, limit: int) -> list[tuple]:
+    """(name, id) of the page's rows and one more, by name."""
+    return [tuple(row) for row in session.execute(_name_page(shape, after is not None),
+                                                  {**values, **_after_values(after), "rows": limit + 1})]
 
 
 @lru_cache(maxsize=KEPT_STATEMENTS)
