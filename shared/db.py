@@ -118,7 +118,9 @@ class Database(DependencyProvider):
 
 def claim_rpc_call(session):
     """The first commit of an RPC records its call id with the work: a redelivered copy of the
-    same call (its service died before acknowledging it) fails here and rolls back."""
+    same call (its service died before acknowledging it) fails here and rolls back. A call that
+    asks another service for an effect before it commits (an invitation) claims first, so that
+    the copy stops before asking again."""
     call = session.info.get(RPC_CALL_KEY)
     if call and not session.info.get(RPC_CLAIMED) and not session.info.get(RPC_CLAIM_PENDING):
         consumer, call_id = call

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from shared import migrations, outbox
 from shared.config import service_database_url
+from shared.db import claim_rpc_call
 from shared.errors import Unavailable
 from shared.events import event_handler
 from shared.rpc import rpc
@@ -38,9 +39,19 @@ class Recorder(ServiceBase):
     """A service whose RPC has an effect, to see what a redelivered request does."""
     name = "outboxtest_recorder"
 
+    told = []  # what record_and_tell asked of "another service" (an effect outside its database)
+
     @rpc
     def record(self, value):
         self.db.execute(effects.insert().values(event_id=uuid.uuid4(), value=value))
+        self.db.commit()
+        return value
+
+    @rpc
+    def record_and_tell(self, value):
+        self.db.execute(effects.insert().values(event_id=uuid.uuid4(), value=value))
+        claim_rpc_call(self.db)
+        Recorder.told.append(value)
         self.db.commit()
         return value
 
@@ -195,23 +206,23 @@ def test_a_malformed_envelope_is_dead_lettered_at_once(container_factory, config
                       timeout=15)
 
 
-def test_a_redelivered_rpc_request_has_one_effect(container_factory, config):
-    """RabbitMQ delivers a request again when the service died after doing the work but
-    before acknowledging it; the copy carries the same correlation id and must not apply."""
+def deliver_twice(config, method, value):
+    """Answers to the same request (one correlation id) delivered twice, as RabbitMQ delivers it
+    again when the service died after doing the work but before acknowledging it."""
     import json
 
     from kombu import Exchange, Producer as KombuProducer, Queue
 
-    container_factory(Recorder, config).start()
     replies = Queue(f"test-replies-{uuid.uuid4().hex}", exchange=Exchange("nameko-rpc", type="topic"),
                     routing_key=f"replies-{uuid.uuid4().hex}", auto_delete=True)
     with Connection(config["AMQP_URI"]) as conn:
         channel = conn.channel()
         replies(channel).declare()
         producer = KombuProducer(channel, exchange=Exchange("nameko-rpc", type="topic"))
-        request = json.dumps({"args": [], "kwargs": {"value": 9}})
+        request = json.dumps({"args": [], "kwargs": {"value": value}})
+        call_id = f"call-{uuid.uuid4().hex}"
         for _ in range(2):
-            producer.publish(request, routing_key=f"{Recorder.name}.record", correlation_id="call-1",
+            producer.publish(request, routing_key=f"{Recorder.name}.{method}", correlation_id=call_id,
                              reply_to=replies.routing_key, content_type="application/json")
         answers = []
         consumer = conn.Consumer(replies, callbacks=[lambda body, message: (answers.append(body), message.ack())],
@@ -223,9 +234,33 @@ def test_a_redelivered_rpc_request_has_one_effect(container_factory, config):
                     conn.drain_events(timeout=1)
                 except Exception:
                     pass
+    return answers
+
+
+def recorded_effects(config):
+    engine = create_engine(service_database_url(config, Recorder.name))
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(effects)).scalar()
+    finally:
+        engine.dispose()
+
+
+def test_a_redelivered_rpc_request_has_one_effect(container_factory, config):
+    """The copy carries the same correlation id and must not apply."""
+    container_factory(Recorder, config).start()
+    answers = deliver_twice(config, "record", 9)
     assert sorted(a["result"] for a in answers if a["error"] is None) == [9]
     assert [a["error"]["exc_type"] for a in answers if a["error"]] == ["Conflict"]
-    engine = create_engine(service_database_url(config, Recorder.name))
-    with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(effects)).scalar() == 1
-    engine.dispose()
+    assert recorded_effects(config) == 1
+
+
+def test_a_redelivered_rpc_request_that_claims_first_asks_another_service_once(container_factory, config):
+    """A call that asks another service for an effect before committing (an invitation) claims
+    first: the copy stops at the claim, before asking again."""
+    Recorder.told.clear()
+    container_factory(Recorder, config).start()
+    answers = deliver_twice(config, "record_and_tell", 4)
+    assert [a["error"]["exc_type"] for a in answers if a["error"]] == ["Conflict"]
+    assert Recorder.told == [4]
+    assert recorded_effects(config) == 1

@@ -7,6 +7,7 @@ import uuid
 from directory import case_managers, companies, program_names, promotions, schemas, staff_members, value_lists
 from directory.errors import NotFound
 from shared import audit, permissions as p
+from shared.db import claim_rpc_call
 from shared.errors import Forbidden
 
 COMPANY = schemas.CompanyOut()
@@ -70,7 +71,7 @@ def create_case_manager(session, caller, data, invite_portal_user):
     case_manager, login_given = case_managers.create_case_manager(session, caller.org_uuid, caller.user_uuid, data)
     audit.record_for(session, caller, "case_manager.create", "case_manager", case_manager.id)
     if login_given:
-        _invite(case_manager, invite_portal_user)
+        _invite(session, case_manager, invite_portal_user)
     session.commit()
     return CASE_MANAGER.dump(case_manager)
 
@@ -88,15 +89,17 @@ def update_case_manager(session, caller, case_manager_id, data, invite_portal_us
     audit.record_for(session, caller, "case_manager.update", "case_manager", case_manager.id,
                      details={"fields": sorted(data)})
     if login_given:
-        _invite(case_manager, invite_portal_user)
+        _invite(session, case_manager, invite_portal_user)
     session.commit()
     return CASE_MANAGER.dump(case_manager)
 
 
-def _invite(case_manager, invite_portal_user):
+def _invite(session, case_manager, invite_portal_user):
     """identity creates the login (role case_manager, linked to this record) and emails the
     invitation. Called before this transaction commits, so when identity refuses (say, the
-    address already has an account) the case manager's change is not saved either."""
+    address already has an account) the case manager's change is not saved either; and after
+    claiming the call, so that a redelivered copy of it invites nobody a second time."""
+    claim_rpc_call(session)
     invite_portal_user({"kind": "case_manager", "linked_id": str(case_manager.id), "email": case_manager.email,
                         "first_name": case_manager.first_name, "last_name": case_manager.last_name})
 

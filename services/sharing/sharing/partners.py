@@ -8,6 +8,7 @@ from sharing.access import get_partner, org_of
 from sharing.models import Partner
 from sharing.schemas import PartnerSchema
 from shared import audit, permissions as p
+from shared.db import claim_rpc_call
 from shared.errors import Conflict
 from shared.pagination import decode_cursor, page
 
@@ -60,8 +61,12 @@ def invite_user(session, caller, partner_id, data, invite_portal_user):
     checks the permission again, emails the single-use invitation and audits it."""
     caller.require(p.SHARING_MANAGE)
     partner = get_partner(session, caller, partner_id)
-    session.rollback()  # nothing to write here; do not hold a transaction across the call
-    return invite_portal_user({**data, "kind": "partner", "linked_id": str(partner.id)})
+    # Nothing else is written here: the claim of the call only, so that a redelivered copy of it
+    # (this service died before acknowledging it) invites nobody a second time.
+    claim_rpc_call(session)
+    invitation = invite_portal_user({**data, "kind": "partner", "linked_id": str(partner.id)})
+    session.commit()
+    return invitation
 
 
 def _apply(partner, data):
