@@ -6,6 +6,7 @@ import pytest
 
 from identity.roles import ROLES
 from shared.testing.api import PASSWORD, assert_problem, emailed_link, log_in, sign_up
+from shared.testing.waiting import wait_until
 
 pytestmark = pytest.mark.system
 
@@ -32,6 +33,44 @@ def test_invited_staff_member_joins_with_the_permissions_of_their_role(system):
     assert_problem(again, 404)
     assert_problem(system.request("POST", "/public/invitations/forged-token/accept",
                                   json={"first_name": "Eve", "last_name": "Evil", "password": PASSWORD}), 404)
+
+
+def test_a_revoked_invitation_link_no_longer_works(system):
+    program = sign_up(system)
+    address = f"wrong-{uuid.uuid4().hex[:8]}@example.org"
+    invited = system.request("POST", "/api/v1/staff/invitations", token=program.access_token,
+                             json={"email": address, "role": "default", "first_name": "Wren"})
+    assert invited.status_code == 201, invited.text
+    invitation = f"/api/v1/staff/invitations/{invited.json()['id']}"
+    token = emailed_link(system, address, "/invitations/").rsplit("/", 1)[1]
+
+    assert system.request("DELETE", invitation, token=program.access_token).status_code == 204
+    assert system.request("GET", "/api/v1/staff/invitations", token=program.access_token).json()["items"] == []
+    assert_problem(system.request("POST", f"/public/invitations/{token}/accept",
+                                  json={"first_name": "Wren", "last_name": "Wrong", "password": PASSWORD}), 404)
+    assert system.request("DELETE", invitation, token=program.access_token).status_code == 204  # already ended
+    assert_problem(system.request("DELETE", f"/api/v1/staff/invitations/{uuid.uuid4()}",
+                                  token=program.access_token), 404)
+    assert_problem(system.request("DELETE", "/api/v1/staff/invitations/not-an-id", token=program.access_token), 404)
+
+    def revocations():
+        items = system.request("GET", "/api/v1/audit-events", token=program.access_token,
+                               params={"action": "staff.revoke_invitation"}).json()["items"]
+        return [entry["resource_id"] for entry in items] or None
+
+    assert wait_until(revocations) == [invited.json()["id"]]
+
+
+def test_an_accepted_invitation_cannot_be_revoked(system):
+    program = sign_up(system)
+    address = f"joined-{uuid.uuid4().hex[:8]}@example.org"
+    invited = system.request("POST", "/api/v1/staff/invitations", token=program.access_token,
+                             json={"email": address, "role": "default"})
+    token = emailed_link(system, address, "/invitations/").rsplit("/", 1)[1]
+    assert system.request("POST", f"/public/invitations/{token}/accept",
+                          json={"first_name": "Jo", "last_name": "Joined", "password": PASSWORD}).status_code == 201
+    assert_problem(system.request("DELETE", f"/api/v1/staff/invitations/{invited.json()['id']}",
+                                  token=program.access_token), 409, "CONFLICT")
 
 
 def test_inviting_an_existing_account_or_above_ones_rights_is_refused(system):

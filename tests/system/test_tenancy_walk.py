@@ -37,6 +37,13 @@ def a_message(system, infrastructure, program):
     raise AssertionError("no message was logged")
 
 
+def an_invitation(system, infrastructure, program):
+    response = system.request("POST", "/api/v1/staff/invitations", token=program.access_token,
+                              json={"email": f"walk-{time.monotonic_ns()}@example.org", "role": "default"})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
 def a_provider(system, infrastructure, program):
     response = system.request("POST", "/api/v1/providers", token=program.access_token,
                               json={"name": "Walk Provider", "specialties": ["anxiety"]})
@@ -163,6 +170,7 @@ def a_case_manager_referral(system, infrastructure, program):
 FACTORIES = {
     "user_id": a_staff_member,
     "message_id": a_message,
+    "invitation_id": an_invitation,
     "provider_id": a_provider,
     "client_id": a_client,
     "duplicate_id": a_client,

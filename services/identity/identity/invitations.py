@@ -2,6 +2,7 @@
 link sent by email, of which only a hash is stored."""
 import hashlib
 import secrets
+import uuid
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
@@ -95,6 +96,26 @@ def list_invitations(session, caller):
                                                     Invitation.expires_at > _now())
                            .order_by(Invitation.created_at.desc()).limit(200)).all()
     return {"items": InvitationSchema(many=True).dump(rows)}
+
+
+def revoke_invitation(session, caller, invitation_id):
+    """A pending invitation's link stops working at once: it went to the wrong address, or the
+    person is not joining after all. The invitation is kept, ended now, and the revocation
+    audited. Revoking an ended one again changes nothing; an accepted one is a Conflict (the
+    person has an account: disable it instead)."""
+    caller.require(p.STAFF_MANAGE)
+    invitation = session.scalars(select(Invitation).where(Invitation.id == uuid.UUID(invitation_id),
+                                                          Invitation.org_id == caller.org_id)
+                                 .with_for_update()).first()
+    if invitation is None:
+        raise NotFound("No such invitation")
+    if invitation.accepted_at is not None:
+        raise Conflict("This invitation was accepted; disable the account instead")
+    if invitation.expires_at > _now():
+        invitation.expires_at = _now()
+        audit.record_for(session, caller, "staff.revoke_invitation", "invitation", invitation.id,
+                         details={"kind": invitation.kind})
+    session.commit()
 
 
 def accept(session, token, data):

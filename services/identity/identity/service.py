@@ -106,6 +106,10 @@ class IdentityService(ServiceBase):
         return invitations.list_invitations(self.db, self.auth.current)
 
     @rpc
+    def revoke_invitation(self, invitation_id):
+        invitations.revoke_invitation(self.db, self.auth.current, invitation_id)
+
+    @rpc
     def accept_invitation(self, token, payload, client=None):
         return invitations.accept(self.db, token, load(schemas.InvitationAcceptSchema(), payload))
 
