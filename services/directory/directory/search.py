@@ -194,6 +194,7 @@ def _place_values(center: geo.Point, radius_km: float) -> dict:
 
 
 def _visible(restricted: bool) -> list:
+    """The conditions of visible_providers, its values bound by each request (_visible_values)."""
     scope = [providers.c.org_id == _ORG_ID, providers.c.deleted_at.is_(None)]
     if restricted:
         scope.append(_overlaps("insurance_plans", "insurance_filter_plans"))
@@ -246,7 +247,8 @@ class _Shape:
 
 @lru_cache(maxsize=KEPT_STATEMENTS)
 def _matches_anything(restricted: bool):
-    return select(exists().where(*_visible(restricted), providers.c.search_vector.op("@@")(_TEXT_QUERY)))
+    """Whether :q matches any provider the program shows (the broadest tier: every field)."""
+    return select(exists().where(*_visible(restricted), _TIERS[-1]))
 
 
 def searched_text(session: Session, settings, text: str) -> str:
