@@ -1,7 +1,8 @@
 """The referrer use cases (seed 002): the caller's permission, the domain call, the commit, the
 audit record and the answer's shape. One function per entrypoint; each is one transaction.
-Calls to other services come in as functions (``invite_portal_user``), made on the caller's
-behalf."""
+Calls to other services come in as an argument (``identity``, nameko's proxy), made on the
+caller's behalf."""
+import logging
 import uuid
 
 from directory import case_managers, companies, program_names, promotions, schemas, staff_members, value_lists
@@ -15,6 +16,8 @@ BUSINESS_UNIT = schemas.BusinessUnitOut()
 CASE_MANAGER = schemas.CaseManagerOut()
 PROMOTION = schemas.PromotionOut()
 MANAGE = p.REFERRERS_MANAGE
+
+log = logging.getLogger(__name__)
 
 
 def _page(schema, result):
@@ -66,13 +69,12 @@ def list_business_units(session, caller, company_id, query):
 
 # Case managers
 
-def create_case_manager(session, caller, data, invite_portal_user):
+def create_case_manager(session, caller, data, identity):
     caller.require(MANAGE)
     case_manager, login_given = case_managers.create_case_manager(session, caller.org_uuid, caller.user_uuid, data)
     audit.record_for(session, caller, "case_manager.create", "case_manager", case_manager.id)
-    if login_given:
-        _invite(session, case_manager, invite_portal_user)
-    session.commit()
+    invitation = _invite(session, case_manager, identity) if login_given else None
+    commit_after_invitation(session, invitation, identity)
     return CASE_MANAGER.dump(case_manager)
 
 
@@ -81,27 +83,42 @@ def get_case_manager(session, caller, case_manager_id):
     return CASE_MANAGER.dump(case_managers.get_case_manager(session, caller.org_uuid, uuid.UUID(case_manager_id)))
 
 
-def update_case_manager(session, caller, case_manager_id, data, invite_portal_user):
+def update_case_manager(session, caller, case_manager_id, data, identity):
     caller.require(MANAGE)
     expected_version = data.pop("version", None)
     case_manager, login_given = case_managers.update_case_manager(
         session, caller.org_uuid, caller.user_uuid, uuid.UUID(case_manager_id), data, expected_version)
     audit.record_for(session, caller, "case_manager.update", "case_manager", case_manager.id,
                      details={"fields": sorted(data)})
-    if login_given:
-        _invite(session, case_manager, invite_portal_user)
-    session.commit()
+    invitation = _invite(session, case_manager, identity) if login_given else None
+    commit_after_invitation(session, invitation, identity)
     return CASE_MANAGER.dump(case_manager)
 
 
-def _invite(session, case_manager, invite_portal_user):
+def _invite(session, case_manager, identity) -> dict:
     """identity creates the login (role case_manager, linked to this record) and emails the
     invitation. Called before this transaction commits, so when identity refuses (say, the
     address already has an account) the case manager's change is not saved either; and after
     claiming the call, so that a redelivered copy of it invites nobody a second time."""
     claim_rpc_call(session)
-    invite_portal_user({"kind": "case_manager", "linked_id": str(case_manager.id), "email": case_manager.email,
-                        "first_name": case_manager.first_name, "last_name": case_manager.last_name})
+    return identity.invite_portal_user({
+        "kind": "case_manager", "linked_id": str(case_manager.id), "email": case_manager.email,
+        "first_name": case_manager.first_name, "last_name": case_manager.last_name})
+
+
+def commit_after_invitation(session, invitation: dict | None, identity) -> None:
+    """Commit the change an invitation was sent for; when the commit fails, revoke the
+    invitation, so that no link leads to a login for a change that was not saved."""
+    try:
+        session.commit()
+    except Exception:
+        if invitation is not None:
+            try:
+                identity.revoke_invitation(invitation["id"])
+            except Exception as error:  # the commit's failure is the one to report
+                log.error("invitation of an unsaved change not revoked", extra={"fields": {
+                    "invitation_id": invitation["id"], "error": type(error).__name__}})
+        raise
 
 
 def case_manager_history(session, caller, case_manager_id, query):

@@ -205,7 +205,7 @@ class DirectoryService(ServiceBase):
     @rpc
     def create_case_manager(self, payload):
         return referrers.create_case_manager(self.db, self.auth.current, load(schemas.CaseManagerCreate(), payload),
-                                             self.identity.invite_portal_user)
+                                             self.identity)
 
     @rpc
     def get_case_manager(self, case_manager_id):
@@ -215,7 +215,7 @@ class DirectoryService(ServiceBase):
     def update_case_manager(self, case_manager_id, payload):
         return referrers.update_case_manager(self.db, self.auth.current, case_manager_id,
                                              load(schemas.CaseManagerUpdate(), payload),
-                                             self.identity.invite_portal_user)
+                                             self.identity)
 
     @rpc
     def case_manager_history(self, case_manager_id, query):

@@ -102,13 +102,18 @@ def revoke_invitation(session, caller, invitation_id):
     """A pending invitation's link stops working at once: it went to the wrong address, or the
     person is not joining after all. The invitation is kept, ended now, and the revocation
     audited. Revoking an ended one again changes nothing; an accepted one is a Conflict (the
-    person has an account: disable it instead)."""
-    caller.require(p.STAFF_MANAGE)
+    person has an account: disable it instead). Who may invite someone may revoke the
+    invitation: staff.manage, or for a portal login the permission of its kind."""
+    caller.require(p.STAFF_MANAGE, *(permission for permission, _ in PORTAL_KINDS.values()))
     invitation = session.scalars(select(Invitation).where(Invitation.id == uuid.UUID(invitation_id),
                                                           Invitation.org_id == caller.org_id)
                                  .with_for_update()).first()
     if invitation is None:
         raise NotFound("No such invitation")
+    if invitation.kind in PORTAL_KINDS:
+        caller.require(p.STAFF_MANAGE, PORTAL_KINDS[invitation.kind][0])
+    else:
+        caller.require(p.STAFF_MANAGE)
     if invitation.accepted_at is not None:
         raise Conflict("This invitation was accepted; disable the account instead")
     if invitation.expires_at > _now():
