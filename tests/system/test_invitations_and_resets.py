@@ -11,16 +11,23 @@ from shared.testing.waiting import wait_until
 pytestmark = pytest.mark.system
 
 
-def test_invited_staff_member_joins_with_the_permissions_of_their_role(system):
+def an_invitation(system, role, first_name=""):
+    """A new program, and an invitation of a new address to it with ``role``: the program, the
+    address, the invitation and the token of the link emailed to the address."""
     program = sign_up(system)
     address = f"invitee-{uuid.uuid4().hex[:8]}@example.org"
     invited = system.request("POST", "/api/v1/staff/invitations", token=program.access_token,
-                             json={"email": address, "role": "biller", "first_name": "Bea"})
+                             json={"email": address, "role": role, "first_name": first_name})
     assert invited.status_code == 201, invited.text
+    token = emailed_link(system, address, "/invitations/").rsplit("/", 1)[1]
+    return program, address, invited.json(), token
+
+
+def test_invited_staff_member_joins_with_the_permissions_of_their_role(system):
+    program, address, _, token = an_invitation(system, "biller", "Bea")
     pending = system.request("GET", "/api/v1/staff/invitations", token=program.access_token).json()
     assert [i["email"] for i in pending["items"]] == [address]
 
-    token = emailed_link(system, address, "/invitations/").rsplit("/", 1)[1]
     accepted = system.request("POST", f"/public/invitations/{token}/accept",
                               json={"first_name": "Bea", "last_name": "Biller", "password": PASSWORD})
     assert accepted.status_code == 201, accepted.text
@@ -36,13 +43,8 @@ def test_invited_staff_member_joins_with_the_permissions_of_their_role(system):
 
 
 def test_a_revoked_invitation_link_no_longer_works(system):
-    program = sign_up(system)
-    address = f"wrong-{uuid.uuid4().hex[:8]}@example.org"
-    invited = system.request("POST", "/api/v1/staff/invitations", token=program.access_token,
-                             json={"email": address, "role": "default", "first_name": "Wren"})
-    assert invited.status_code == 201, invited.text
-    invitation = f"/api/v1/staff/invitations/{invited.json()['id']}"
-    token = emailed_link(system, address, "/invitations/").rsplit("/", 1)[1]
+    program, _, invited, token = an_invitation(system, "default", "Wren")
+    invitation = f"/api/v1/staff/invitations/{invited['id']}"
 
     assert system.request("DELETE", invitation, token=program.access_token).status_code == 204
     assert system.request("GET", "/api/v1/staff/invitations", token=program.access_token).json()["items"] == []
@@ -58,18 +60,14 @@ def test_a_revoked_invitation_link_no_longer_works(system):
                                params={"action": "staff.revoke_invitation"}).json()["items"]
         return [entry["resource_id"] for entry in items] or None
 
-    assert wait_until(revocations) == [invited.json()["id"]]
+    assert wait_until(revocations) == [invited["id"]]
 
 
 def test_an_accepted_invitation_cannot_be_revoked(system):
-    program = sign_up(system)
-    address = f"joined-{uuid.uuid4().hex[:8]}@example.org"
-    invited = system.request("POST", "/api/v1/staff/invitations", token=program.access_token,
-                             json={"email": address, "role": "default"})
-    token = emailed_link(system, address, "/invitations/").rsplit("/", 1)[1]
+    program, _, invited, token = an_invitation(system, "default")
     assert system.request("POST", f"/public/invitations/{token}/accept",
                           json={"first_name": "Jo", "last_name": "Joined", "password": PASSWORD}).status_code == 201
-    assert_problem(system.request("DELETE", f"/api/v1/staff/invitations/{invited.json()['id']}",
+    assert_problem(system.request("DELETE", f"/api/v1/staff/invitations/{invited['id']}",
                                   token=program.access_token), 409, "CONFLICT")
 
 
