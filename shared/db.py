@@ -141,3 +141,21 @@ def keep_rpc_claim(session):
 
 def forget_pending_rpc_claim(session):
     session.info.pop(RPC_CLAIM_PENDING, None)
+
+
+def commit_or_undo(session, undo) -> None:
+    """Commit; when the commit fails, call ``undo`` (None: nothing to undo) to take back what was
+    done outside this database for the change, such as an invitation identity sent, so that
+    nothing outside stands for a change that was not saved. A failed undo is logged; the
+    commit's failure is the one raised."""
+    try:
+        session.commit()
+    except Exception:
+        if undo is not None:
+            try:
+                undo()
+            except Exception as error:
+                log.error("what was done for an unsaved change was not undone",
+                          extra={"fields": {"undo": getattr(undo, "__name__", repr(undo)),
+                                            "error": type(error).__name__}})
+        raise

@@ -2,13 +2,12 @@
 audit record and the answer's shape. One function per entrypoint; each is one transaction.
 Calls to other services come in as an argument (``identity``, nameko's proxy), made on the
 caller's behalf."""
-import logging
 import uuid
 
 from directory import case_managers, companies, program_names, promotions, schemas, staff_members, value_lists
 from directory.errors import NotFound
 from shared import audit, permissions as p
-from shared.db import claim_rpc_call
+from shared.db import claim_rpc_call, commit_or_undo
 from shared.errors import Forbidden
 
 COMPANY = schemas.CompanyOut()
@@ -16,8 +15,6 @@ BUSINESS_UNIT = schemas.BusinessUnitOut()
 CASE_MANAGER = schemas.CaseManagerOut()
 PROMOTION = schemas.PromotionOut()
 MANAGE = p.REFERRERS_MANAGE
-
-log = logging.getLogger(__name__)
 
 
 def _page(schema, result):
@@ -73,8 +70,7 @@ def create_case_manager(session, caller, data, identity):
     caller.require(MANAGE)
     case_manager, login_given = case_managers.create_case_manager(session, caller.org_uuid, caller.user_uuid, data)
     audit.record_for(session, caller, "case_manager.create", "case_manager", case_manager.id)
-    invitation = _invite(session, case_manager, identity) if login_given else None
-    commit_after_invitation(session, invitation, identity)
+    commit_or_undo(session, _invite(session, case_manager, identity) if login_given else None)
     return CASE_MANAGER.dump(case_manager)
 
 
@@ -90,35 +86,21 @@ def update_case_manager(session, caller, case_manager_id, data, identity):
         session, caller.org_uuid, caller.user_uuid, uuid.UUID(case_manager_id), data, expected_version)
     audit.record_for(session, caller, "case_manager.update", "case_manager", case_manager.id,
                      details={"fields": sorted(data)})
-    invitation = _invite(session, case_manager, identity) if login_given else None
-    commit_after_invitation(session, invitation, identity)
+    commit_or_undo(session, _invite(session, case_manager, identity) if login_given else None)
     return CASE_MANAGER.dump(case_manager)
 
 
-def _invite(session, case_manager, identity) -> dict:
+def _invite(session, case_manager, identity):
     """identity creates the login (role case_manager, linked to this record) and emails the
     invitation. Called before this transaction commits, so when identity refuses (say, the
     address already has an account) the case manager's change is not saved either; and after
-    claiming the call, so that a redelivered copy of it invites nobody a second time."""
+    claiming the call, so that a redelivered copy of it invites nobody a second time. Answers
+    how to revoke the invitation, should the commit fail."""
     claim_rpc_call(session)
-    return identity.invite_portal_user({
+    invitation = identity.invite_portal_user({
         "kind": "case_manager", "linked_id": str(case_manager.id), "email": case_manager.email,
         "first_name": case_manager.first_name, "last_name": case_manager.last_name})
-
-
-def commit_after_invitation(session, invitation: dict | None, identity) -> None:
-    """Commit the change an invitation was sent for; when the commit fails, revoke the
-    invitation, so that no link leads to a login for a change that was not saved."""
-    try:
-        session.commit()
-    except Exception:
-        if invitation is not None:
-            try:
-                identity.revoke_invitation(invitation["id"])
-            except Exception as error:  # the commit's failure is the one to report
-                log.error("invitation of an unsaved change not revoked", extra={"fields": {
-                    "invitation_id": invitation["id"], "error": type(error).__name__}})
-        raise
+    return lambda: identity.revoke_invitation(invitation["id"])
 
 
 def case_manager_history(session, caller, case_manager_id, query):

@@ -1,6 +1,6 @@
 """Who may revoke an invitation, against the real identity database: who may send it. Staff
 managers revoke any; a referrer or sharing administrator only the portal logins of their kind
-(the directory revokes a case manager's invitation when the change it was sent for is not saved)."""
+(the directory and sharing revoke an invitation when the change it was sent for is not saved)."""
 import uuid
 from datetime import datetime, timedelta, timezone
 

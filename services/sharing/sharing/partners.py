@@ -8,7 +8,7 @@ from sharing.access import get_partner, org_of
 from sharing.models import Partner
 from sharing.schemas import PartnerSchema
 from shared import audit, permissions as p
-from shared.db import claim_rpc_call
+from shared.db import claim_rpc_call, commit_or_undo
 from shared.errors import Conflict
 from shared.pagination import decode_cursor, page
 
@@ -56,16 +56,16 @@ def update_partner(session, caller, partner_id, data):
     return PartnerSchema().dump(partner)
 
 
-def invite_user(session, caller, partner_id, data, invite_portal_user):
-    """``invite_portal_user`` is identity's, called on the administrator's behalf: identity
-    checks the permission again, emails the single-use invitation and audits it."""
+def invite_user(session, caller, partner_id, data, identity):
+    """``identity`` (nameko's proxy) is called on the administrator's behalf: identity checks the
+    permission again, emails the single-use invitation and audits it."""
     caller.require(p.SHARING_MANAGE)
     partner = get_partner(session, caller, partner_id)
     # Nothing else is written here: the claim of the call only, so that a redelivered copy of it
     # (this service died before acknowledging it) invites nobody a second time.
     claim_rpc_call(session)
-    invitation = invite_portal_user({**data, "kind": "partner", "linked_id": str(partner.id)})
-    session.commit()
+    invitation = identity.invite_portal_user({**data, "kind": "partner", "linked_id": str(partner.id)})
+    commit_or_undo(session, lambda: identity.revoke_invitation(invitation["id"]))
     return invitation
 
 

@@ -39,7 +39,7 @@ class SharingService(ServiceBase):
     @rpc
     def invite_partner_user(self, partner_id, payload):
         return partners.invite_user(self.db, self.auth.current, partner_id,
-                                    load(schemas.PartnerUserCreateSchema(), payload), self.identity.invite_portal_user)
+                                    load(schemas.PartnerUserCreateSchema(), payload), self.identity)
 
     # Shares
 

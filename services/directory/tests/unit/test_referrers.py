@@ -1,21 +1,17 @@
 """The referrer pieces that need no database: the boundary schemas, the value-list edit rules,
-the history's change detection, the business support officer's assignment date, and the
-revocation of an invitation whose change could not be saved."""
+the history's change detection and the business support officer's assignment date."""
 import uuid
 from datetime import date
 
 import pytest
 from marshmallow import ValidationError
-from sqlalchemy.exc import OperationalError
 
 from directory import schemas
 from directory.case_managers import _assign_officer_date
 from directory.errors import Conflict, ValidationFailed
 from directory.history import changes_between, jsonable
 from directory.referrer_options import RECRUITMENT_STATUSES, VALUE_LISTS
-from directory.referrers import commit_after_invitation
 from directory.value_lists import plan_replacement
-from shared.errors import Unavailable
 
 COMPANY = str(uuid.uuid4())
 
@@ -142,40 +138,3 @@ def test_an_officer_is_assigned_today_unless_a_date_is_given():
     _assign_officer_date(values, officer_changed=True, date_given=False)
     assert values["business_support_officer_assigned_on"] is None
 
-
-class _Session:
-    """A unit of work whose commit fails (the database went away at the last moment) or not."""
-
-    def __init__(self, commit_fails):
-        self.commit_fails = commit_fails
-
-    def commit(self):
-        if self.commit_fails:
-            raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
-
-
-class _Identity:
-    def __init__(self, revocation_fails=False):
-        self.revoked = []
-        self.revocation_fails = revocation_fails
-
-    def revoke_invitation(self, invitation_id):
-        if self.revocation_fails:
-            raise Unavailable("The identity service is not running")
-        self.revoked.append(invitation_id)
-
-
-def test_an_invitation_is_revoked_when_the_change_it_was_sent_for_is_not_saved():
-    identity = _Identity()
-    with pytest.raises(OperationalError):
-        commit_after_invitation(_Session(commit_fails=True), {"id": "sent-1"}, identity)
-    commit_after_invitation(_Session(commit_fails=False), {"id": "sent-2"}, identity)
-    with pytest.raises(OperationalError):
-        commit_after_invitation(_Session(commit_fails=True), None, identity)  # no login given: nothing sent
-    assert identity.revoked == ["sent-1"]
-
-
-def test_a_failed_revocation_is_logged_and_the_commits_failure_reported(caplog):
-    with pytest.raises(OperationalError):
-        commit_after_invitation(_Session(commit_fails=True), {"id": "sent-3"}, _Identity(revocation_fails=True))
-    assert "invitation of an unsaved change not revoked" in caplog.text
