@@ -42,6 +42,8 @@ TAXONOMY_FIELDS = {uuid.UUID(hsds.taxonomy_id(hsds.TAXONOMY_PREFIX + taxonomy.na
 INTERNAL_TAXONOMY_ID = uuid.UUID(hsds.taxonomy_id(hsds.INTERNAL_TAXONOMY))
 # Results per answer of an ndjson stream: as many as the largest page, so a batch costs what a page does.
 NDJSON_BATCH = HSDS_MAX_PER_PAGE
+# A database list's ndjson cursor: the last provider's name and id, and the text searched for.
+_KEY_LENGTH = 3
 
 providers = Provider.__table__
 
@@ -82,7 +84,8 @@ def services(session: Session, slug: str, query: dict, after: str | None = None)
     fully nested services; with ndjson, the batch after ``after``."""
     directory = settings.find_public_directory(session, slug)
     vocabulary = terms.load_vocabulary(session, directory.org_id)
-    conditions = _matching(session, directory, query.get("search"))
+    batch = ndjson_batch("services", directory, query, after)
+    conditions, searched = _matching(session, directory, query.get("search"), batch)
     if "taxonomy_term_id" in query:
         conditions.append(_with_term(query["taxonomy_term_id"], vocabulary))
     if "taxonomy_id" in query:
@@ -96,7 +99,7 @@ def services(session: Session, slug: str, query: dict, after: str | None = None)
         service = hsds.provider_to_hsds_service(public_record(provider), vocabulary)
         return service if query["full"] else _one_to_one_fields(service)
 
-    return _database_list(session, conditions, query, ndjson_batch("services", directory, query, after), shown)
+    return _database_list(session, conditions, searched, query, batch, shown)
 
 
 def service(session: Session, slug: str, service_id: str) -> dict:
@@ -113,13 +116,13 @@ def organizations(session: Session, slug: str, query: dict, after: str | None = 
     """HsdsOrganizationsQuery-shaped ``query``: one-to-one fields of each organization, or
     (``full``) fully nested organizations with their services; with ndjson, the batch after ``after``."""
     directory = settings.find_public_directory(session, slug)
-    conditions = _matching(session, directory, query.get("search"))
     batch = ndjson_batch("organizations", directory, query, after)
+    conditions, searched = _matching(session, directory, query.get("search"), batch)
     if not query["full"]:
-        return _database_list(session, conditions, query, batch, lambda provider: _one_to_one_fields(
+        return _database_list(session, conditions, searched, query, batch, lambda provider: _one_to_one_fields(
             hsds.provider_to_hsds_organization(public_record(provider))))
     vocabulary = terms.load_vocabulary(session, directory.org_id)
-    return _database_list(session, conditions, query, batch,
+    return _database_list(session, conditions, searched, query, batch,
                           lambda provider: _nested_organization(provider, vocabulary, query["full_service"]))
 
 
@@ -167,12 +170,19 @@ def public_record(provider: Provider) -> dict:
     return record
 
 
-def _matching(session: Session, directory, search: str | None) -> list:
-    """The published providers, matching ``search`` (as the directory's own search does) if given."""
+def _matching(session: Session, directory, search: str | None, batch: Batch | None) -> tuple[list, str | None]:
+    """The published providers matching ``search`` (as the directory's own search does: its
+    misspelt words corrected when it matches nothing), and the text searched for. A stream's
+    later batches search for what its first batch did (their cursor carries it): a provider added
+    meanwhile that matches the misspelt words as typed does not turn the rest of the stream into
+    another query."""
     conditions = visible_providers(directory)
-    if search and search.strip():
-        conditions.append(providers.c.search_vector.op("@@")(web_query(searched_text(session, directory, search.strip()))))
-    return conditions
+    if not search or not search.strip():
+        return conditions, None
+    last = batch.last_key(_KEY_LENGTH) if batch is not None else None
+    searched = last[-1] if last is not None else searched_text(session, directory, search.strip())
+    conditions.append(providers.c.search_vector.op("@@")(web_query(searched)))
+    return conditions, searched
 
 
 def _with_term(term_id: uuid.UUID, vocabulary: Vocabulary):
@@ -208,18 +218,19 @@ def _by_id(items: list[dict], item_id: str, missing: str) -> dict:
     return found
 
 
-def _database_list(session: Session, conditions: list, query: dict, batch: Batch | None,
+def _database_list(session: Session, conditions: list, searched: str | None, query: dict, batch: Batch | None,
                    shape: Callable[[Provider], dict]) -> dict:
-    """The providers ``conditions`` select, in name order, shaped: a Page, or the ndjson ``batch``."""
+    """The providers ``conditions`` select, in name order, shaped: a Page, or the ndjson ``batch``
+    (its cursor: the last provider's name and id, and the text ``searched`` for)."""
     ordered = select(Provider).where(*conditions).order_by(Provider.name, Provider.id)
     if batch is None:
         total = session.scalar(select(func.count()).select_from(providers).where(*conditions))
         rows = session.scalars(ordered.offset((query["page"] - 1) * query["per_page"]).limit(query["per_page"])).all()
         return _page([shape(row) for row in rows], total, query)
-    if (last := batch.last_key(2)) is not None:
+    if (last := batch.last_key(_KEY_LENGTH)) is not None:
         ordered = ordered.where(tuple_(Provider.name, Provider.id) > tuple_(last[0], uuid.UUID(last[1])))
     rows = session.scalars(ordered.limit(NDJSON_BATCH + 1)).all()
-    return batch.answer(rows, lambda provider: [provider.name, str(provider.id)], shape)
+    return batch.answer(rows, lambda provider: [provider.name, str(provider.id), searched], shape)
 
 
 def _memory_list(items: list[dict], query: dict, batch: Batch | None) -> dict:

@@ -303,6 +303,23 @@ def test_an_ndjson_cursor_serves_only_the_stream_that_made_it(session, published
             refused()
 
 
+def test_an_ndjson_stream_searches_for_what_its_first_batch_did(session, published, monkeypatch):
+    """A misspelt search is corrected once, for the whole stream: a provider added meanwhile
+    whose name is the misspelling as typed does not change what the later batches search for."""
+    monkeypatch.setattr(hsds_api, "NDJSON_BATCH", 1)
+    org_id, slug, _ = published
+    query = page_query(format="ndjson", search="traumma")  # corrected to "trauma": Ben Brooks
+    providers.create_provider(session, org_id, ACTOR, ProviderCreate().load({"name": "Ada Trauma",
+                                                                              "specialties": ["trauma_ptsd"]}))
+    session.flush()
+    first = hsds_api.services(session, slug, query)
+    assert names(first) == ["Ada Trauma"]
+    providers.create_provider(session, org_id, ACTOR, ProviderCreate().load({"name": "Bo Traumma"}))
+    session.flush()
+    assert names(hsds_api.services(session, slug, query, first["after"])) == ["Ben Brooks"]
+    assert [item["name"] for item in streamed(hsds_api.services, session, slug, query)] == ["Bo Traumma"]
+
+
 def test_taxonomies_and_terms_are_found_by_id(session, published):
     org_id, slug, _ = published
     listed = hsds_api.taxonomies(session, slug, page_query(HsdsPageQuery))["contents"]
