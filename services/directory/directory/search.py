@@ -99,20 +99,24 @@ class SearchResult:
 def search_providers(session: Session, org_id: uuid.UUID, query: SearchQuery,
                      item_fields: Sequence[str] = ITEM_FIELDS) -> SearchResult:
     settings = get_settings(session, org_id)
-    filters = _filter_values(query)
-    values = {**_visible_values(settings), "estimate_bytes": ESTIMATE_BYTES,
-              **{f"filter_{name}": value for name, value in filters.items()}}
-    if text := (query.q or "").strip():
-        values["q"] = searched_text(session, settings, text)
-    if query.near:
-        values.update(_place_values(geo.resolve_near(query.near), query.radius_km or DEFAULT_RADIUS_KM))
-    shape = _Shape(settings.restrict_to_insurance_filter_plans, bool(text), bool(query.near), tuple(filters))
-
+    text = (query.q or "").strip()
     fingerprint = query_fingerprint(
         *(getattr(query, field.name) for field in fields(SearchQuery) if field.name not in ("limit", "cursor", "facets"))
     )
-    by_relevance = shape.text and not shape.near
-    after = decode_cursor(query.cursor, fingerprint, key_length=3 if by_relevance else 2) if query.cursor else None
+    by_relevance = bool(text) and not query.near
+    # A cursor: the text searched for (so that every page searches for what the first did, its
+    # misspelt words corrected once), then the last row's sort key and id.
+    cursor = decode_cursor(query.cursor, fingerprint, key_length=4 if by_relevance else 3) if query.cursor else None
+    after = cursor[1:] if cursor else None
+
+    filters = _filter_values(query)
+    values = {**_visible_values(settings), "estimate_bytes": ESTIMATE_BYTES,
+              **{f"filter_{name}": value for name, value in filters.items()}}
+    if text:
+        values["q"] = cursor[0] if cursor else searched_text(session, settings, text)
+    if query.near:
+        values.update(_place_values(geo.resolve_near(query.near), query.radius_km or DEFAULT_RADIUS_KM))
+    shape = _Shape(settings.restrict_to_insurance_filter_plans, bool(text), bool(query.near), tuple(filters))
     in_scope = None  # estimated rows of the scope, when known before the facets need it
     if shape.near:
         in_scope, matching = _estimated_rows(session, shape, values)
@@ -125,7 +129,7 @@ def search_providers(session: Session, org_id: uuid.UUID, query: SearchQuery,
     next_cursor = None
     if len(keys) > query.limit:
         keys = keys[: query.limit]
-        next_cursor = encode_cursor([*keys[-1][:-1], str(keys[-1][-1])], fingerprint)
+        next_cursor = encode_cursor([values.get("q"), *keys[-1][:-1], str(keys[-1][-1])], fingerprint)
     items = _items(session, [key[-1] for key in keys], shape.near, values, tuple(item_fields))
     result = SearchResult(items, next_cursor, None)
     if query.facets and not query.cursor:

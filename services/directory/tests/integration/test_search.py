@@ -309,3 +309,18 @@ def test_a_kept_statement_never_runs_without_its_own_values(session):
     shape = search_module._Shape(restricted=False, text=False, near=False, filters=("telehealth",))
     with pytest.raises(StatementError, match="org_id"):
         session.execute(search_module._name_page(shape, after=False), {"filter_telehealth": True, "rows": 1})
+
+
+@pytest.mark.usefixtures("dataset")
+def test_every_page_searches_for_what_the_first_did(session):
+    """A misspelt search is corrected once, for every page: a provider added between pages whose
+    name is the misspelling as typed does not turn the later pages into another query."""
+    page = search_providers(session, ORG_A, SearchQuery(q="anxeity", limit=1, facets=False))
+    walked = names(page)
+    providers.create_provider(session, ORG_A, ACTOR, {"name": "Anxeity Clinic"})
+    while page.next_cursor:
+        page = search_providers(session, ORG_A, SearchQuery(q="anxeity", limit=1, cursor=page.next_cursor,
+                                                            facets=False))
+        walked += names(page)
+    assert sorted(walked) == ["Jonathan Brooks", "Margaret Chen", "Sofia Ramirez"]
+    assert names(search(session, q="anxeity")) == ["Anxeity Clinic"]  # a new search matches it as typed
