@@ -210,6 +210,8 @@ class Dispatcher:
                     value = json.loads(value)
                 except ValueError:
                     errors[name] = ["Not valid JSON."]
+                except RecursionError:
+                    errors[name] = ["Nests deeper than any request needs."]
             body[name] = value
         upload = files.get(UPLOAD_PART)
         content = upload.read() if upload is not None else b""

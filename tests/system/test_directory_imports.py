@@ -52,6 +52,7 @@ def test_a_file_uploaded_as_multipart_form_data_imports_with_its_fields(system):
 @pytest.mark.parametrize("files, data, field", [
     ({"upload": ("a.csv", b"name\nAna\n", "text/csv")}, {"format": "csv"}, "file"),  # the file in another part
     ({"file": ("a.csv", b"name\nAna\n", "text/csv")}, {"format": "csv", "mapping": "{not json"}, "mapping"),
+    ({"file": ("a.csv", b"name\nAna\n", "text/csv")}, {"format": "csv", "mapping": "[" * 100_000}, "mapping"),
     ({"file": ("a.csv", b"name\nAna\n", "text/csv")}, {"format": "xlsx"}, "format"),
     ({"file": ("a.csv", b"", "text/csv")}, {"format": "csv"}, "file"),  # an empty file
     ({"file": ("a.csv", b"name\nAna\n", "text/csv")}, {"format": "csv", "filename": "x" * 600_000}, "filename"),
