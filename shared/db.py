@@ -8,6 +8,8 @@ import json
 import logging
 import os
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 import eventlet
@@ -143,8 +145,17 @@ def forget_pending_rpc_claim(session):
     session.info.pop(RPC_CLAIM_PENDING, None)
 
 
-def commit_or_undo(session, undo) -> None:
-    """Commit; when the commit fails, call ``undo`` (None: nothing to undo) to take back what was
+@dataclass(frozen=True)
+class Undo:
+    """What takes back an effect a change had outside its database (``run``), and what that is
+    (``what``, for the log: ids, never a person's details)."""
+
+    what: str
+    run: Callable[[], object]
+
+
+def commit_or_undo(session, undo: Undo | None) -> None:
+    """Commit; when the commit fails, run ``undo`` (None: nothing to undo) to take back what was
     done outside this database for the change, such as an invitation identity sent, so that
     nothing outside stands for a change that was not saved. A failed undo is logged; the
     commit's failure is the one raised."""
@@ -153,9 +164,8 @@ def commit_or_undo(session, undo) -> None:
     except Exception:
         if undo is not None:
             try:
-                undo()
+                undo.run()
             except Exception as error:
                 log.error("what was done for an unsaved change was not undone",
-                          extra={"fields": {"undo": getattr(undo, "__name__", repr(undo)),
-                                            "error": type(error).__name__}})
+                          extra={"fields": {"undo": undo.what, "error": type(error).__name__}})
         raise

@@ -4,7 +4,7 @@ stand-in (a database that goes away at the last moment cannot be arranged otherw
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from shared.db import commit_or_undo
+from shared.db import Undo, commit_or_undo
 from shared.errors import Unavailable
 
 
@@ -20,8 +20,8 @@ class _Session:
 def test_what_was_done_outside_is_undone_only_when_the_commit_fails():
     undone = []
     with pytest.raises(OperationalError):
-        commit_or_undo(_Session(commit_fails=True), lambda: undone.append("invitation 1"))
-    commit_or_undo(_Session(commit_fails=False), lambda: undone.append("invitation 2"))
+        commit_or_undo(_Session(commit_fails=True), Undo("invitation 1", lambda: undone.append("invitation 1")))
+    commit_or_undo(_Session(commit_fails=False), Undo("invitation 2", lambda: undone.append("invitation 2")))
     with pytest.raises(OperationalError):
         commit_or_undo(_Session(commit_fails=True), None)  # nothing was done outside
     assert undone == ["invitation 1"]
@@ -32,6 +32,6 @@ def test_a_failed_undo_is_logged_and_the_commits_failure_raised(caplog):
         raise Unavailable("The identity service is not running")
 
     with pytest.raises(OperationalError):
-        commit_or_undo(_Session(commit_fails=True), revoke_invitation)
+        commit_or_undo(_Session(commit_fails=True), Undo("revoke invitation 3", revoke_invitation))
     assert "what was done for an unsaved change was not undone" in caplog.text
-    assert "revoke_invitation" in caplog.records[-1].fields["undo"]
+    assert caplog.records[-1].fields == {"undo": "revoke invitation 3", "error": "Unavailable"}

@@ -7,7 +7,8 @@ import uuid
 from directory import case_managers, companies, program_names, promotions, schemas, staff_members, value_lists
 from directory.errors import NotFound
 from shared import audit, permissions as p
-from shared.db import claim_rpc_call, commit_or_undo
+from shared.db import commit_or_undo
+from shared.invitations import invite_portal_user
 from shared.errors import Forbidden
 
 COMPANY = schemas.CompanyOut()
@@ -92,15 +93,13 @@ def update_case_manager(session, caller, case_manager_id, data, identity):
 
 def _invite(session, case_manager, identity):
     """identity creates the login (role case_manager, linked to this record) and emails the
-    invitation. Called before this transaction commits, so when identity refuses (say, the
-    address already has an account) the case manager's change is not saved either; and after
-    claiming the call, so that a redelivered copy of it invites nobody a second time. Answers
-    how to revoke the invitation, should the commit fail."""
-    claim_rpc_call(session)
-    invitation = identity.invite_portal_user({
+    invitation, before this transaction commits: when identity refuses (say, the address
+    already has an account) the case manager's change is not saved either. Answers the Undo
+    that revokes the invitation, should the commit fail."""
+    _, undo = invite_portal_user(session, identity, {
         "kind": "case_manager", "linked_id": str(case_manager.id), "email": case_manager.email,
         "first_name": case_manager.first_name, "last_name": case_manager.last_name})
-    return lambda: identity.revoke_invitation(invitation["id"])
+    return undo
 
 
 def case_manager_history(session, caller, case_manager_id, query):

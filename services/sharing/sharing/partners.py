@@ -8,7 +8,8 @@ from sharing.access import get_partner, org_of
 from sharing.models import Partner
 from sharing.schemas import PartnerSchema
 from shared import audit, permissions as p
-from shared.db import claim_rpc_call, commit_or_undo
+from shared.db import commit_or_undo
+from shared.invitations import invite_portal_user
 from shared.errors import Conflict
 from shared.pagination import decode_cursor, page
 
@@ -61,11 +62,9 @@ def invite_user(session, caller, partner_id, data, identity):
     permission again, emails the single-use invitation and audits it."""
     caller.require(p.SHARING_MANAGE)
     partner = get_partner(session, caller, partner_id)
-    # Nothing else is written here: the claim of the call only, so that a redelivered copy of it
-    # (this service died before acknowledging it) invites nobody a second time.
-    claim_rpc_call(session)
-    invitation = identity.invite_portal_user({**data, "kind": "partner", "linked_id": str(partner.id)})
-    commit_or_undo(session, lambda: identity.revoke_invitation(invitation["id"]))
+    # Nothing is written here but the claim of the call (see shared.invitations).
+    invitation, undo = invite_portal_user(session, identity, {**data, "kind": "partner", "linked_id": str(partner.id)})
+    commit_or_undo(session, undo)
     return invitation
 
 
