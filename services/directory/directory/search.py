@@ -402,16 +402,20 @@ def _haversine_km():
 
 @lru_cache(maxsize=KEPT_STATEMENTS)
 def _estimate(shape: _Shape):
-    """Rows of the scope, then of the scope and the filters, among those whose sample byte is
-    below :estimate_bytes, in one pass: the planner intersects the sample index with the
-    conditions' own indexes, and its own estimates of some conditions are far off."""
-    filtered = and_(true(), *(_FILTERS[name] for name in shape.filters))
-    return select(func.count(), func.count().filter(filtered)).where(
+    """Rows of the scope and, for a distance search (whether to walk the distance index), of the
+    scope and the filters, among those whose sample byte is below :estimate_bytes, in one pass:
+    the planner intersects the sample index with the conditions' own indexes, and its own
+    estimates of some conditions are far off."""
+    counts = [func.count()]
+    if shape.near:
+        counts.append(func.count().filter(and_(true(), *(_FILTERS[name] for name in shape.filters))))
+    return select(*counts).where(
         *shape.counted_scope(), sample_byte(providers.c.id) < _parameter("estimate_bytes", Integer))
 
 
 def _estimated_rows(session: Session, shape: _Shape, values: dict) -> list[float]:
-    """How many rows the scope holds, then how many of them meet the filters (estimates)."""
+    """How many rows the scope holds and, for a distance search, how many of them meet the
+    filters (estimates)."""
     counts = session.execute(_estimate(shape), values).one()
     return [count * SAMPLE_BYTE_VALUES / values["estimate_bytes"] for count in counts]
 
@@ -455,7 +459,7 @@ def _facets(session: Session, shape: _Shape, values: dict, insurance_filter_plan
     counts over the rows whose sample byte is below a bound, scaled up (the byte is uniform, so
     the estimate is unbiased)."""
     if in_scope is None:
-        in_scope, _ = _estimated_rows(session, shape, values)
+        [in_scope] = _estimated_rows(session, shape, values)
     scale = 1.0
     if in_scope > FACET_EXACT_LIMIT:
         bound = max(ESTIMATE_BYTES, math.ceil(SAMPLE_BYTE_VALUES * FACET_SAMPLE_ROWS / in_scope))
